@@ -15,9 +15,10 @@
  * (or the backend argument of sk_loop_new) forces one.
  *
  * Process-wide state, documented: signal watchers install a sigaction handler
- * and each signal number can be watched by one loop at a time; SIGPIPE is
- * ignored process-wide the first time a loop is created (writes to closed
- * sockets are reported as SK_EPIPE instead of killing the process).
+ * and each signal number can be watched by one loop at a time (the previous
+ * disposition comes back when the last watcher is freed).  Nothing else is
+ * global: sockets are written with MSG_NOSIGNAL, so a closed peer gives
+ * SK_EPIPE instead of SIGPIPE without touching the process's signals.
  */
 #ifndef SOCKIT_LOOP_H
 #define SOCKIT_LOOP_H
@@ -40,8 +41,10 @@ typedef struct sk_signal sk_signal;
  * "uring", "epoll" or "poll".  SK_EBACKEND if it cannot be had here. */
 SK_EXPORT SK_NODISCARD int sk_loop_new(sk_loop **out, const char *backend);
 
-/* Frees the loop and every handle still on it (without calling their
- * callbacks).  Must not be called from inside the loop's callbacks. */
+/* Frees the loop with every connection, listener and pending resolution
+ * still on it (without calling their callbacks).  Timers, fd watchers,
+ * signal watchers and datagram sockets are the program's to free first.
+ * Must not be called from inside the loop's callbacks. */
 SK_EXPORT void sk_loop_free(sk_loop *loop);
 
 /* Runs until sk_loop_stop() or until nothing is left that can make a
