@@ -35,14 +35,18 @@ struct sk_dgram_opts {
 	int family;        /* with bind == NULL: AF_INET (default) or AF_INET6 or AF_UNIX */
 	size_t max_dgram;  /* receive size per datagram (default 65536) */
 	unsigned batch;    /* datagrams per receive call (default 16, max 64) */
-	int mcast_loop;    /* 1: multicast loopback on, -1: off, 0: kernel's default (on) */
+	int mcast_loop;    /* 1: multicast loopback on, -1: off, 0: default (on) */
 	int mcast_ttl;     /* >0: multicast TTL / hop limit */
 	int rcvbuf;        /* >0: SO_RCVBUF in bytes (capped by net.core.rmem_max) */
 	int sndbuf;        /* >0: SO_SNDBUF in bytes */
 };
 
 /* Open a datagram socket bound to bind_addr ("127.0.0.1:0", "[::1]:0",
- * "unix:/path", or NULL for an unbound socket of opts->family). */
+ * "unix:/path", "unix:@name", or NULL for an unbound socket of
+ * opts->family; an unbound Unix socket gets an autobind name so that its
+ * peers can answer).  With cb NULL the socket only sends and does not keep
+ * the loop alive.  A Unix path it bound is unlinked when it closes; a path
+ * that exists already is SK_EADDRINUSE. */
 SK_EXPORT SK_NODISCARD int sk_dgram_open(sk_loop *loop, const char *bind_addr,
 					 const struct sk_dgram_opts *opts,
 					 sk_dgram_recv_cb cb, void *ud,
@@ -61,7 +65,8 @@ struct sk_dgram_msg {
 SK_EXPORT int sk_dgram_send_many(sk_dgram *d, const struct sk_dgram_msg *msgs,
 				 size_t n, size_t *sent);
 /* Fix the peer: sends without an address go there, and only its datagrams
- * are received. */
+ * are received.  peer NULL dissolves the association (the local address
+ * stays as it was). */
 SK_EXPORT int sk_dgram_connect(sk_dgram *d, const struct sk_addr *peer);
 /* Multicast membership; iface is a local IPv4 address or an interface name
  * (IPv6), NULL for the default. */
