@@ -92,6 +92,22 @@ SK_EXPORT SK_NODISCARD int sk_connect_addrs(sk_loop *loop,
 					    const struct sk_conn_cbs *cbs,
 					    void *ud, sk_conn **out);
 
+/* Wrap an open descriptor as a connection: a connected socket, a pipe, a
+ * terminal or a regular file (standard input and output, a socketpair to a
+ * child process...).  It becomes non-blocking.  Flags: SK_FD_NOCLOSE keeps
+ * the fd open after the end; SK_FD_WRITEONLY never reads it (e.g. stdout);
+ * SK_FD_READONLY never writes it.  For a non-socket, half-close closes the
+ * descriptor (the reader then sees end of file).  No on_open follows: the
+ * connection is ready when this returns.  Writing to a pipe whose reader
+ * has gone raises SIGPIPE unless the program ignores it (sockets never do). */
+#define SK_FD_NOCLOSE 0x1u
+#define SK_FD_WRITEONLY 0x2u
+#define SK_FD_READONLY 0x4u
+SK_EXPORT SK_NODISCARD int sk_conn_open_fd(sk_loop *loop, int fd, unsigned flags,
+					   const struct sk_conn_opts *opts,
+					   const struct sk_conn_cbs *cbs, void *ud,
+					   sk_conn **out);
+
 /* Set or replace the callbacks (the struct must outlive the connection). */
 SK_EXPORT void sk_conn_set_cbs(sk_conn *c, const struct sk_conn_cbs *cbs, void *ud);
 SK_EXPORT void sk_conn_set_data(sk_conn *c, void *ud);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEF_MAX_IN (1u << 20)
@@ -38,6 +39,22 @@ static void conn_io_cb(sk_io *io, unsigned revents, void *ud);
 static void conn_pending_cb(struct sk__pending *p);
 static void after_drain(sk_conn *c);
 static void finish(sk_conn *c);
+
+/* ---- raw I/O: sockets use recv/send (MSG_NOSIGNAL), others read/write --- */
+
+static ssize_t raw_read(sk_conn *c, void *p, size_t n)
+{
+	if (c->flags & SK__C_PIPE)
+		return read(c->io.fd, p, n);
+	return recv(c->io.fd, p, n, 0);
+}
+
+static ssize_t raw_write(sk_conn *c, const void *p, size_t n)
+{
+	if (c->flags & SK__C_PIPE)
+		return write(c->io.fd, p, n);
+	return send(c->io.fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
 
 /* ---- creation -------------------------------------------------------------- */
 
@@ -102,7 +119,7 @@ static unsigned wanted(const sk_conn *c)
 	unsigned ev = 0;
 	if (c->flags & SK__C_CONNECTING)
 		return SK_WRITE;
-	if (!(c->flags & (SK__C_READ_OFF | SK__C_EOF)))
+	if (!(c->flags & (SK__C_READ_OFF | SK__C_EOF | SK__C_NOREAD)))
 		ev |= SK_READ;
 	if (c->out.len)
 		ev |= SK_WRITE;
@@ -113,15 +130,31 @@ static void io_refresh(sk_conn *c)
 {
 	if (c->flags & (SK__C_DEAD | SK__C_DRIVER) || c->io.fd < 0)
 		return;
+	if (c->flags & SK__C_FILE) {
+		/* Regular files are always ready: read from pending work. */
+		if (wanted(c) & SK_READ) {
+			c->flags |= SK__C_READ_RETRY;
+			sk__pending_add(c->loop, &c->pend);
+		}
+		return;
+	}
+	int r = 0;
 	if (c->io.flags & SK__IO_EDGE) {
 		/* Edge: registered once for everything. */
 		if (!(c->io.flags & SK__IO_ADDED))
-			(void)sk__io_update(&c->io, SK_READ | SK_WRITE);
-		return;
+			r = sk__io_update(&c->io, SK_READ | SK_WRITE);
+	} else {
+		unsigned ev = wanted(c);
+		if (ev != c->io.events)
+			r = sk__io_update(&c->io, ev);
 	}
-	unsigned ev = wanted(c);
-	if (ev != c->io.events && sk__io_update(&c->io, ev) < 0)
-		sk__conn_fail(c, SK_ENOMEM);
+	if (r == -EPERM) {
+		/* Not pollable (a regular file, /dev/null under epoll). */
+		c->flags |= SK__C_FILE;
+		io_refresh(c);
+	} else if (r < 0) {
+		sk__conn_fail(c, r);
+	}
 }
 
 /* Connected (accepted, or connect() finished): start the transport.
@@ -129,7 +162,7 @@ static void io_refresh(sk_conn *c)
 void sk__conn_start_io(sk_conn *c, bool probe)
 {
 	c->flags &= ~SK__C_CONNECTING;
-	if (c->loop->be->conn_start) {
+	if (c->loop->be->conn_start && !(c->flags & (SK__C_PIPE | SK__C_FILE))) {
 		if (c->io.flags & SK__IO_ADDED)
 			(void)sk__io_update(&c->io, 0);
 		c->flags |= SK__C_DRIVER;
@@ -268,15 +301,17 @@ static void read_fd(sk_conn *c, bool hup)
 		}
 	}
 	for (int i = 0; i < READS_PER_WAKEUP; i++) {
-		if (c->flags & (SK__C_DEAD | SK__C_READ_OFF | SK__C_EOF))
+		if (c->flags & (SK__C_DEAD | SK__C_READ_OFF | SK__C_EOF |
+				SK__C_NOREAD))
 			return;
-		ssize_t n = recv(c->io.fd, loop->rbuf, SK__RBUF_SIZE, 0);
+		ssize_t n = raw_read(c, loop->rbuf, SK__RBUF_SIZE);
 		if (n > 0) {
 			sk__conn_input(c, loop->rbuf, (size_t)n);
 			/* A short read drained the socket; new data raises a
 			 * new edge.  Unless the peer hung up in this same
 			 * edge: then read on to see the EOF. */
-			if ((size_t)n < SK__RBUF_SIZE && !hup)
+			if ((size_t)n < SK__RBUF_SIZE && !hup &&
+			    !(c->flags & SK__C_FILE))
 				return;
 			continue;
 		}
@@ -307,6 +342,12 @@ static void do_shutdown(sk_conn *c)
 {
 	c->flags &= ~SK__C_SHUT_PENDING;
 	c->flags |= SK__C_SHUT_DONE;
+	if (c->flags & SK__C_PIPE) {
+		/* A pipe has no half-close: the write side ends with the fd. */
+		if (c->flags & SK__C_NOREAD)
+			sk_conn_close(c);
+		return;
+	}
 	if (shutdown(c->io.fd, SHUT_WR) < 0 && errno != ENOTCONN)
 		sk__conn_fail(c, sk__errno());
 }
@@ -337,8 +378,7 @@ static void after_drain(sk_conn *c)
 static void flush_fd(sk_conn *c)
 {
 	while (c->out.len) {
-		ssize_t n = send(c->io.fd, sk_buf_data(&c->out), c->out.len,
-				 MSG_NOSIGNAL);
+		ssize_t n = raw_write(c, sk_buf_data(&c->out), c->out.len);
 		if (n > 0) {
 			sk_buf_consume(&c->out, (size_t)n);
 			continue;
@@ -371,7 +411,7 @@ int sk__conn_queue_raw(sk_conn *c, const void *p, size_t n)
 	bool ready = !(c->flags & (SK__C_DRIVER | SK__C_CONNECTING));
 	if (ready && c->out.len == 0 && c->io.fd >= 0) {
 		/* Fast path: nothing queued, try the socket right away. */
-		ssize_t s = send(c->io.fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t s = raw_write(c, b, n);
 		if (s < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR) {
@@ -447,8 +487,7 @@ int sk_conn_write_buf(sk_conn *c, struct sk_buf *src)
 	/* Nothing queued and src owns its storage: send what the socket
 	 * takes now, then adopt the rest without copying it. */
 	if (!(c->flags & (SK__C_DRIVER | SK__C_CONNECTING)) && c->io.fd >= 0) {
-		ssize_t s = send(c->io.fd, sk_buf_data(src), src->len,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t s = raw_write(c, sk_buf_data(src), src->len);
 		if (s < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR) {
 			int err = sk__errno();
@@ -585,7 +624,7 @@ static void finish(sk_conn *c)
 	if (c->cx)
 		sk__connect_stop(c);
 	if (c->io.fd >= 0) {
-		if (c->flags & SK__C_ABORT) {
+		if ((c->flags & SK__C_ABORT) && !(c->flags & SK__C_PIPE)) {
 			struct linger lg = {1, 0};
 			setsockopt(c->io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 		}
@@ -593,7 +632,8 @@ static void finish(sk_conn *c)
 			c->loop->be->conn_stop(c);
 		else
 			sk__io_stop(&c->io);
-		close(c->io.fd);
+		if (!(c->flags & SK__C_NOCLOSE))
+			close(c->io.fd);
 		c->io.fd = -1;
 	}
 	sk__pending_add(c->loop, &c->pend);
@@ -805,4 +845,49 @@ void sk__conn_set_fd(sk_conn *c, int fd, const struct sk_conn_opts *tcp)
 		    SK__IO_EMBEDDED | (c->loop->be->edge ? SK__IO_EDGE : 0));
 	if (tcp)
 		set_tcp_opts(c, tcp);
+}
+
+int sk_conn_open_fd(sk_loop *loop, int fd, unsigned flags,
+		    const struct sk_conn_opts *opts, const struct sk_conn_cbs *cbs,
+		    void *ud, sk_conn **out)
+{
+	struct stat st;
+	int type = 0;
+	socklen_t tlen = sizeof type;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return SK_EBADF;
+	bool sock = S_ISSOCK(st.st_mode) &&
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0;
+	if (sock && type != SOCK_STREAM)
+		return SK_EINVAL;
+	int r = sk__set_nonblock(fd);
+	if (r < 0 && !S_ISREG(st.st_mode))
+		return r;
+	sk_conn *c;
+	bool inet = false;
+	if (sock) {
+		struct sk_addr a;
+		a.len = sizeof a.u;
+		inet = getsockname(fd, &a.u.sa, &a.len) == 0 &&
+		       a.u.sa.sa_family != AF_UNIX;
+	}
+	r = sk__conn_new(loop, fd, inet, opts, &c);
+	if (r < 0)
+		return r;
+	if (!sock)
+		c->flags |= SK__C_PIPE;
+	if (S_ISREG(st.st_mode))
+		c->flags |= SK__C_FILE;
+	if (flags & SK_FD_NOCLOSE)
+		c->flags |= SK__C_NOCLOSE;
+	if (flags & SK_FD_WRITEONLY)
+		c->flags |= SK__C_NOREAD;
+	if (flags & SK_FD_READONLY)
+		c->flags |= SK__C_SHUT_DONE; /* writes are refused */
+	c->cbs = cbs;
+	c->ud = ud;
+	c->flags |= SK__C_HANDED;
+	sk__conn_start_io(c, true);
+	*out = c;
+	return 0;
 }

@@ -220,6 +220,10 @@ int sk__bind_socket(const struct sk_addr *a, int type, int reuseaddr,
 #define SK__C_ACCEPTED 0x2000u
 #define SK__C_DRIVER 0x4000u      /* completion backend owns the I/O */
 #define SK__C_ABORT 0x8000u       /* close with RST */
+#define SK__C_PIPE 0x10000u       /* not a socket: read()/write(), no shutdown */
+#define SK__C_FILE 0x20000u       /* regular file: not pollable, always ready */
+#define SK__C_NOCLOSE 0x40000u    /* the fd stays open after the end */
+#define SK__C_NOREAD 0x80000u     /* write-only: never read */
 
 struct sk__connect;  /* address list, timers, resolver request */
 struct sk__tls;      /* OpenSSL state (tls.c) */

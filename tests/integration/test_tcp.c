@@ -728,7 +728,59 @@ TEST(graceful_close_drains_queue)
 	sk_loop_free(loop);
 }
 
-TEST_MAIN(TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
+/* ---- descriptors that are not sockets --------------------------------------- */
+
+TEST(fd_pipe_file_and_devnull)
+{
+	sk_loop *loop = test_loop();
+	/* a pipe: 1 MiB through a write-only and a read-only connection */
+	int p[2];
+	ASSERT_OK(pipe(p));
+	struct client k;
+	client_init(&k, 1u << 20);
+	sk_conn *w, *r;
+	struct slow none = {0};
+	ASSERT_OK(sk_conn_open_fd(loop, p[0], SK_FD_READONLY, NULL, &cli_cbs, &k, &r));
+	ASSERT_OK(sk_conn_open_fd(loop, p[1], SK_FD_WRITEONLY, NULL, &slow_cbs, &none, &w));
+	ASSERT_EQ(sk_conn_write(r, "x", 1), SK_EPIPE); /* read-only */
+	ASSERT_OK(sk_conn_write(w, k.send, k.nsend));
+	ASSERT_OK(sk_conn_shutdown(w)); /* closes the write end once drained */
+	test_run_until(loop, &k.closed, 10000);
+	ASSERT(k.eof);
+	ASSERT_EQ(k.got.len, k.nsend);
+	ASSERT_MEMEQ(sk_buf_data(&k.got), k.send, k.nsend);
+	test_run_until(loop, &none.closed, 5000);
+
+	/* a regular file is read to its end */
+	char path[] = "/tmp/sockit-fd-XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT(fd >= 0);
+	unlink(path);
+	ASSERT_EQ(write(fd, k.send, 300000), 300000);
+	ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
+	struct client f;
+	client_init(&f, 0);
+	ASSERT_OK(sk_conn_open_fd(loop, fd, 0, NULL, &cli_cbs, &f, &r));
+	test_run_until(loop, &f.closed, 10000);
+	ASSERT(f.eof);
+	ASSERT_EQ(f.got.len, 300000);
+	ASSERT_MEMEQ(sk_buf_data(&f.got), k.send, 300000);
+
+	/* /dev/null: at once end of file (epoll cannot watch it) */
+	struct client d;
+	client_init(&d, 0);
+	fd = open("/dev/null", O_RDONLY);
+	ASSERT_OK(sk_conn_open_fd(loop, fd, 0, NULL, &cli_cbs, &d, &r));
+	test_run_until(loop, &d.closed, 5000);
+	ASSERT(d.eof);
+	ASSERT_EQ(d.got.len, 0);
+	client_free(&k);
+	client_free(&f);
+	client_free(&d);
+	sk_loop_free(loop);
+}
+
+TEST_MAIN(TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
 	  TEST_ENTRY(unix_stream_path_and_abstract),
 	  TEST_ENTRY(clients_1000_concurrent), TEST_ENTRY(half_close_client_first),
 	  TEST_ENTRY(half_close_server_first), TEST_ENTRY(peer_reset_mid_stream),
