@@ -277,6 +277,13 @@ void sk__conn_eof(sk_conn *c)
 {
 	if (c->flags & (SK__C_DEAD | SK__C_EOF))
 		return;
+	if (c->flags & SK__C_TLS_HS) {
+		/* No TLS session yet: a failed connection, not an EOF (the
+		 * program has not seen on_open). */
+		sk__conn_set_detail(c, "connection closed during TLS handshake");
+		sk__conn_fail(c, SK_EOF);
+		return;
+	}
 	c->flags |= SK__C_EOF;
 	io_refresh(c);
 	if (c->flags & SK__C_CLOSING)
@@ -409,7 +416,12 @@ int sk__conn_queue_raw(sk_conn *c, const void *p, size_t n)
 		return 0;
 	const uint8_t *b = p;
 	bool ready = !(c->flags & (SK__C_DRIVER | SK__C_CONNECTING));
-	if (ready && c->out.len == 0 && c->io.fd >= 0) {
+	/* A completion driver sends small writes in its next batch, but a
+	 * big one costs less sent now than copied into the queue first
+	 * (safe only while the driver has no send in flight). */
+	bool direct = ready || ((c->flags & SK__C_DRIVER) &&
+				n >= SK__DIRECT_SEND_MIN && c->out_inflight == 0);
+	if (direct && c->out.len == 0 && c->io.fd >= 0) {
 		/* Fast path: nothing queued, try the socket right away. */
 		ssize_t s = raw_write(c, b, n);
 		if (s < 0) {
