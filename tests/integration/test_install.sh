@@ -6,6 +6,9 @@
 set -euo pipefail
 : "${SK_BUILD_DIR:?}" "${SK_SOURCE_DIR:?}"
 cc=${SK_CC:-cc}
+# A sanitized library needs its runtime in the program too.
+san=()
+case "${SK_SANITIZE:-OFF}" in ON | on | 1 | TRUE | true) san=(-fsanitize=address,undefined) ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$SK_BUILD_DIR" --prefix "$tmp/prefix" >/dev/null
@@ -35,12 +38,12 @@ int main(void)
 C
 # shared library, through pkg-config
 # shellcheck disable=SC2046
-"$cc" -o "$tmp/hello" "$tmp/hello.c" $(pkg-config --cflags --libs sockit) -Wl,-rpath,"$libdir"
+"$cc" "${san[@]}" -o "$tmp/hello" "$tmp/hello.c" $(pkg-config --cflags --libs sockit) -Wl,-rpath,"$libdir"
 out=$("$tmp/hello")
 [ "$out" = "0.1.0 [::1]:6667 connection refused" ] || { echo "unexpected output: $out"; exit 1; }
 # static library, with the private dependencies pkg-config lists
 # shellcheck disable=SC2046
-"$cc" -o "$tmp/hello_static" "$tmp/hello.c" -I"$tmp/prefix/include" "$libdir/libsockit.a" \
+"$cc" "${san[@]}" -o "$tmp/hello_static" "$tmp/hello.c" -I"$tmp/prefix/include" "$libdir/libsockit.a" \
 	$(pkg-config --libs --static sockit | sed 's/-lsockit//')
 [ "$("$tmp/hello_static")" = "$out" ]
 echo "1 passed, 0 failed"
