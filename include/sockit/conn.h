@@ -74,6 +74,9 @@ struct sk_conn_opts {
 	const char *bind;     /* local address to bind before connecting */
 	sk_tls_ctx *tls;      /* non-NULL: TLS over this connection */
 	const char *sni;      /* TLS server name; default: the host connected to */
+	int coalesce;         /* 1: queue writes and send them once per loop
+			       * iteration: one system call for many small
+			       * messages to the same peer (chat fan-out) */
 };
 
 /* Connect to addr (see addr.h; names are resolved with c-ares and every
@@ -122,9 +125,13 @@ SK_EXPORT int sk_conn_printf(sk_conn *c, const char *fmt, ...) SK_PRINTF(2, 3);
 SK_EXPORT int sk_conn_write_buf(sk_conn *c, struct sk_buf *src);
 
 SK_EXPORT bool sk_conn_congested(const sk_conn *c);
+/* Turn write coalescing (see sk_conn_opts.coalesce) on or off. */
+SK_EXPORT void sk_conn_set_coalesce(sk_conn *c, bool on);
 SK_EXPORT size_t sk_conn_out_len(const sk_conn *c);
 
-/* Stop/resume delivering input (for backpressure on a relay). */
+/* Stop/resume delivering input (for backpressure on a relay).  The end of
+ * input is input too: on_eof never comes while reading is stopped; it
+ * follows the bytes still held, after sk_conn_read_start(). */
 SK_EXPORT void sk_conn_read_stop(sk_conn *c);
 SK_EXPORT void sk_conn_read_start(sk_conn *c);
 

@@ -41,10 +41,11 @@ typedef struct sk_signal sk_signal;
  * "uring", "epoll" or "poll".  SK_EBACKEND if it cannot be had here. */
 SK_EXPORT SK_NODISCARD int sk_loop_new(sk_loop **out, const char *backend);
 
-/* Frees the loop with every connection, listener and pending resolution
- * still on it (without calling their callbacks).  Timers, fd watchers,
- * signal watchers and datagram sockets are the program's to free first.
- * Must not be called from inside the loop's callbacks. */
+/* Frees the loop with every connection, listener, timer, datagram socket,
+ * signal watcher and pending resolution still on it (without calling their
+ * callbacks).  fd watchers (sk_io) wrap the program's own descriptors and
+ * are the program's to free, like the descriptors.  Must not be called
+ * from inside the loop's callbacks. */
 SK_EXPORT void sk_loop_free(sk_loop *loop);
 
 /* Runs until sk_loop_stop() or until nothing is left that can make a

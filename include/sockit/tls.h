@@ -39,6 +39,12 @@ SK_EXPORT SK_NODISCARD int sk_tls_write_selfsigned(const char *cn,
 						   const char *key_path, int days);
 /* Client: trust this PEM certificate file in addition. */
 SK_EXPORT SK_NODISCARD int sk_tls_ctx_trust_file(sk_tls_ctx *ctx, const char *pem);
+/* SHA-256 fingerprint of the first certificate in a PEM file, as
+ * "AB:CD:..." (what `openssl x509 -fingerprint -sha256` shows) into out
+ * (size >= SK_TLS_FP_STRLEN).  Returns the length, or -errno when the file
+ * cannot be read, SK_EINVAL when it holds no certificate. */
+#define SK_TLS_FP_STRLEN 96
+SK_EXPORT int sk_tls_cert_fingerprint(const char *pem_path, char *out, size_t size);
 /* Last OpenSSL error words for a failed ctx call; "" if none. */
 SK_EXPORT const char *sk_tls_last_error(void);
 SK_EXPORT void sk_tls_ctx_free(sk_tls_ctx *ctx);

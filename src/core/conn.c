@@ -39,6 +39,7 @@ static void conn_io_cb(sk_io *io, unsigned revents, void *ud);
 static void conn_pending_cb(struct sk__pending *p);
 static void after_drain(sk_conn *c);
 static void finish(sk_conn *c);
+static void eof_notify(sk_conn *c);
 
 /* ---- raw I/O: sockets use recv/send (MSG_NOSIGNAL), others read/write --- */
 
@@ -102,8 +103,11 @@ int sk__conn_new(sk_loop *loop, int fd, bool inet, const struct sk_conn_opts *o,
 	c->max_in = DEF_MAX_IN;
 	c->high_water = DEF_HIGH;
 	c->low_water = DEF_HIGH / 4;
-	if (o)
+	if (o) {
 		apply_limits(c, o->max_in, o->max_out, o->high_water, o->low_water);
+		if (o->coalesce)
+			c->flags |= SK__C_COALESCE;
+	}
 	sk__pending_init(&c->pend, conn_pending_cb);
 	sk__list_add_tail(&loop->conns, &c->link);
 	sk__loop_ref(loop);
@@ -245,7 +249,16 @@ void sk__conn_deliver(sk_conn *c, const uint8_t *p, size_t n)
 			}
 			sk_buf_init(c->in, c->max_in);
 		}
-		if (c->in->len + n > c->max_in ||
+		/* A completion driver may still hand over bytes the kernel
+		 * had read before a read_stop reached it (at most its
+		 * buffer pool), also after a read_start until the program
+		 * has seen what waited: they cannot be unread, so keep
+		 * them even over the limit. */
+		bool ahead = (c->flags & SK__C_DRIVER) &&
+			     (c->flags & (SK__C_READ_OFF | SK__C_READ_RETRY));
+		if (ahead && c->in->len + n > c->in->max)
+			c->in->max = c->in->len + n;
+		if ((!ahead && c->in->len + n > c->max_in) ||
 		    sk_buf_append(c->in, p, n) < 0) {
 			sk__conn_fail(c, SK_ENOBUFS);
 			return;
@@ -288,6 +301,18 @@ void sk__conn_eof(sk_conn *c)
 	io_refresh(c);
 	if (c->flags & SK__C_CLOSING)
 		return; /* already draining towards the end */
+	if (c->flags & SK__C_READ_OFF) {
+		/* The program paused its input (a completion backend's recv,
+		 * or TLS records still undecrypted, can report the end
+		 * meanwhile): the end must come after that input. */
+		c->flags |= SK__C_EOF_OWED;
+		return;
+	}
+	eof_notify(c);
+}
+
+static void eof_notify(sk_conn *c)
+{
 	if (c->cbs && c->cbs->on_eof) {
 		c->cbs->on_eof(c, c->ud);
 		return;
@@ -408,6 +433,22 @@ void sk__conn_sent(sk_conn *c, size_t n)
 	after_drain(c);
 }
 
+/* Output was queued: get it moving. */
+static void kick_output(sk_conn *c)
+{
+	if (c->flags & SK__C_DRIVER) {
+		c->loop->be->conn_flush(c);
+	} else if (c->flags & SK__C_CONNECTING) {
+		/* flushed once connected */
+	} else if (c->flags & SK__C_COALESCE) {
+		/* Sent from pending work, after this iteration's events. */
+		c->flags |= SK__C_FLUSH;
+		sk__pending_add(c->loop, &c->pend);
+	} else {
+		io_refresh(c);
+	}
+}
+
 int sk__conn_queue_raw(sk_conn *c, const void *p, size_t n)
 {
 	if (c->flags & SK__C_DEAD)
@@ -419,8 +460,9 @@ int sk__conn_queue_raw(sk_conn *c, const void *p, size_t n)
 	/* A completion driver sends small writes in its next batch, but a
 	 * big one costs less sent now than copied into the queue first
 	 * (safe only while the driver has no send in flight). */
-	bool direct = ready || ((c->flags & SK__C_DRIVER) &&
-				n >= SK__DIRECT_SEND_MIN && c->out_inflight == 0);
+	bool direct = (ready && !(c->flags & SK__C_COALESCE)) ||
+		      ((c->flags & SK__C_DRIVER) && n >= SK__DIRECT_SEND_MIN &&
+		       c->out_inflight == 0);
 	if (direct && c->out.len == 0 && c->io.fd >= 0) {
 		/* Fast path: nothing queued, try the socket right away. */
 		ssize_t s = raw_write(c, b, n);
@@ -445,11 +487,21 @@ int sk__conn_queue_raw(sk_conn *c, const void *p, size_t n)
 	}
 	if (c->out.len + c->out_inflight >= c->high_water)
 		c->flags |= SK__C_CONGESTED;
-	if (c->flags & SK__C_DRIVER)
-		c->loop->be->conn_flush(c);
-	else if (ready)
-		io_refresh(c);
+	kick_output(c);
 	return 0;
+}
+
+void sk_conn_set_coalesce(sk_conn *c, bool on)
+{
+	if (on) {
+		c->flags |= SK__C_COALESCE;
+		return;
+	}
+	c->flags &= ~SK__C_COALESCE;
+	if (c->out.len && !(c->flags & (SK__C_DRIVER | SK__C_CONNECTING))) {
+		c->flags |= SK__C_FLUSH;
+		sk__pending_add(c->loop, &c->pend);
+	}
 }
 
 int sk_conn_write(sk_conn *c, const void *p, size_t n)
@@ -498,7 +550,8 @@ int sk_conn_write_buf(sk_conn *c, struct sk_buf *src)
 	}
 	/* Nothing queued and src owns its storage: send what the socket
 	 * takes now, then adopt the rest without copying it. */
-	if (!(c->flags & (SK__C_DRIVER | SK__C_CONNECTING)) && c->io.fd >= 0) {
+	if (!(c->flags & (SK__C_DRIVER | SK__C_CONNECTING | SK__C_COALESCE)) &&
+	    c->io.fd >= 0) {
 		ssize_t s = raw_write(c, sk_buf_data(src), src->len);
 		if (s < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR) {
@@ -526,10 +579,7 @@ int sk_conn_write_buf(sk_conn *c, struct sk_buf *src)
 	}
 	if (c->out.len + c->out_inflight >= c->high_water)
 		c->flags |= SK__C_CONGESTED;
-	if (c->flags & SK__C_DRIVER)
-		c->loop->be->conn_flush(c);
-	else if (!(c->flags & SK__C_CONNECTING))
-		io_refresh(c);
+	kick_output(c);
 	return 0;
 }
 
@@ -599,6 +649,13 @@ static void conn_pending_cb(struct sk__pending *p)
 			conn_free(c);
 		return;
 	}
+	if (c->flags & SK__C_FLUSH) {
+		c->flags &= ~SK__C_FLUSH;
+		if (c->out.len && c->io.fd >= 0 && !(c->flags & SK__C_DRIVER))
+			flush_fd(c);
+		if (c->flags & SK__C_DEAD)
+			return;
+	}
 	if (c->flags & SK__C_READ_RETRY) {
 		c->flags &= ~SK__C_READ_RETRY;
 		if (c->flags & SK__C_READ_OFF)
@@ -607,11 +664,20 @@ static void conn_pending_cb(struct sk__pending *p)
 			call_on_read(c, c->in);
 		if (c->tls && !(c->flags & SK__C_DEAD))
 			sk__tls_input(c, NULL, 0);
+		if ((c->flags & SK__C_EOF_OWED) &&
+		    !(c->flags & (SK__C_DEAD | SK__C_READ_OFF))) {
+			c->flags &= ~SK__C_EOF_OWED;
+			eof_notify(c);
+			return;
+		}
 		if (!(c->flags & (SK__C_DEAD | SK__C_DRIVER)) && c->io.fd >= 0) {
 			if (c->out.len)
 				flush_fd(c);
+			/* Read to EAGAIN, not to a short read: an edge that
+			 * came while reading was off is spent, and the FIN
+			 * it may have announced raises no new one. */
 			if (!(c->flags & SK__C_DEAD))
-				read_fd(c, false);
+				read_fd(c, true);
 		}
 	}
 }
@@ -632,7 +698,7 @@ static void finish(sk_conn *c)
 	if (c->err != 0 && (c->flags & SK__C_HANDED))
 		(void)sk_conn_peer_str(c);
 	c->flags |= SK__C_DEAD;
-	c->flags &= ~(SK__C_READ_RETRY | SK__C_CONGESTED);
+	c->flags &= ~(SK__C_READ_RETRY | SK__C_CONGESTED | SK__C_FLUSH);
 	if (c->cx)
 		sk__connect_stop(c);
 	if (c->io.fd >= 0) {

@@ -112,6 +112,7 @@ extern const struct sk__backend sk__backend_uring;
 
 /* ---- timers ---------------------------------------------------------------- */
 struct sk_timer {
+	struct sk__list link;  /* loop->timers: freed with the loop */
 	sk_loop *loop;
 	sk_timer_cb cb;
 	void *ud;
@@ -162,6 +163,7 @@ struct sk_loop {
 	sk_timer **heap;
 	uint32_t nheap, capheap;
 	uint64_t timer_seq;
+	struct sk__list timers;   /* every timer not yet freed */
 	/* deferred callbacks and frees */
 	struct sk__list pending;
 	void **graveyard;
@@ -224,6 +226,10 @@ int sk__bind_socket(const struct sk_addr *a, int type, int reuseaddr,
 #define SK__C_FILE 0x20000u       /* regular file: not pollable, always ready */
 #define SK__C_NOCLOSE 0x40000u    /* the fd stays open after the end */
 #define SK__C_NOREAD 0x80000u     /* write-only: never read */
+#define SK__C_COALESCE 0x100000u  /* writes wait for the end of the iteration */
+#define SK__C_FLUSH 0x200000u     /* coalesced output waits in pending work */
+#define SK__C_EOF_OWED 0x400000u  /* EOF came while reading was off: on_eof
+				   * follows the input, when reading resumes */
 
 struct sk__connect;  /* address list, timers, resolver request */
 struct sk__tls;      /* OpenSSL state (tls.c) */
@@ -274,6 +280,9 @@ void sk__conn_fail(sk_conn *c, int err);
  * drain/shutdown/close bookkeeping.  "Drained" means out.len == 0 and
  * out_inflight == 0. */
 void sk__conn_sent(sk_conn *c, size_t n);
+/* Writes at least this big skip the driver's queue (and its copy) when it
+ * has nothing queued or in flight: conn.c sends them at once. */
+#define SK__DIRECT_SEND_MIN 8192
 /* Completion backend: all driver operations finished; may free now. */
 void sk__conn_driver_done(sk_conn *c);
 /* Queue raw transport bytes (ciphertext under TLS) and kick the sender. */
@@ -325,6 +334,7 @@ int sk__conn_hs_deadline(sk_conn *c, unsigned ms);
 void sk__conns_free_all(sk_loop *loop);
 void sk__listeners_free_all(sk_loop *loop);
 void sk__timers_run(sk_loop *loop, unsigned *ncb);
+void sk__timers_free_all(sk_loop *loop);
 int sk__timers_next(const sk_loop *loop);
 void sk__signals_free(sk_loop *loop);
 

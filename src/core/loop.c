@@ -196,6 +196,7 @@ int sk_loop_new(sk_loop **out, const char *backend)
 		return SK_ENOMEM;
 	sk__list_init(&loop->pending);
 	sk__list_init(&loop->conns);
+	sk__list_init(&loop->timers);
 	sk__list_init(&loop->listeners);
 	sk__list_init(&loop->dgrams);
 	loop->wake_rfd = loop->wake_wfd = -1;
@@ -240,6 +241,7 @@ void sk_loop_free(sk_loop *loop)
 	if (loop->resolver_free)
 		loop->resolver_free(loop);
 	sk__signals_free(loop);
+	sk__timers_free_all(loop);
 	/* Run what close-time work is left (e.g. frees queued by the above). */
 	run_pending(loop);
 	if (loop->wake_io) {
@@ -276,6 +278,10 @@ int sk_loop_run_once(sk_loop *loop, int timeout_ms)
 
 	int t = timeout_ms;
 	if (!sk__list_empty(&loop->pending) || atomic_load(&loop->stop))
+		t = 0;
+	/* The pending work just run may have ended the last handle (a
+	 * deferred on_close): then nothing can wake an endless wait. */
+	if (t < 0 && sk_loop_alive(loop) == 0)
 		t = 0;
 	if (t != 0) {
 		int next = sk__timers_next(loop);

@@ -94,6 +94,7 @@ int sk_timer_new(sk_loop *loop, sk_timer_cb cb, void *ud, sk_timer **out)
 	t->ud = ud;
 	t->hidx = NOT_IN_HEAP;
 	t->ref = 1;
+	sk__list_add_tail(&loop->timers, &t->link);
 	*out = t;
 	return 0;
 }
@@ -138,7 +139,17 @@ void sk_timer_free(sk_timer *t)
 		return;
 	sk_timer_stop(t);
 	t->dead = 1;
+	sk__list_del(&t->link);
 	sk__defer_free(t->loop, t);
+}
+
+/* sk_loop_free: the timers the program did not free go with the loop. */
+void sk__timers_free_all(sk_loop *loop)
+{
+	while (!sk__list_empty(&loop->timers)) {
+		sk_timer *t = SK__CONTAINER(loop->timers.next, sk_timer, link);
+		sk_timer_free(t);
+	}
 }
 
 /* Fire every timer due now that was started before this call: a timer

@@ -728,6 +728,53 @@ TEST(graceful_close_drains_queue)
 	sk_loop_free(loop);
 }
 
+/* ---- write coalescing ---------------------------------------------------- */
+
+struct coal {
+	sk_listener *l;
+	int queued_after_write;
+	struct lim srv;
+};
+static void coal_accept(sk_listener *l, sk_conn *c, void *ud)
+{
+	struct coal *x = ud;
+	sk_conn_set_cbs(c, &lim_cbs, &x->srv);
+	char line[32];
+	for (int i = 0; i < 100; i++) {
+		int n = snprintf(line, sizeof line, "message %03d\n", i);
+		ASSERT_OK(sk_conn_write(c, line, (size_t)n));
+	}
+	/* nothing went out yet: it leaves once, after this iteration */
+	x->queued_after_write = (int)sk_conn_out_len(c);
+	sk_conn_close(c);
+}
+
+TEST(coalesced_writes)
+{
+	sk_loop *loop = test_loop();
+	struct coal x = {0};
+	struct sk_listen_opts lo = {.conn = {.coalesce = 1}};
+	ASSERT_OK(sk_listen(loop, "127.0.0.1:0", &lo, coal_accept, &x, &x.l));
+	char addr[SK_ADDR_STRLEN];
+	struct sk_addr a;
+	ASSERT_OK(sk_listener_addr(x.l, &a));
+	sk_addr_format(&a, addr, sizeof addr);
+	struct client k;
+	client_init(&k, 0);
+	sk_conn *c;
+	ASSERT_OK(sk_connect(loop, addr, NULL, &cli_cbs, &k, &c));
+	test_run_until(loop, &k.closed, 5000);
+	test_run_until(loop, &x.srv.closed, 5000);
+	ASSERT_EQ(x.srv.err, 0);
+	ASSERT_EQ(x.queued_after_write, 100 * 12);
+	ASSERT_EQ(k.got.len, 100 * 12);
+	ASSERT_MEMEQ(sk_buf_data(&k.got), "message 000\nmessage 001\n", 24);
+	ASSERT_MEMEQ(sk_buf_data(&k.got) + 99 * 12, "message 099\n", 12);
+	client_free(&k);
+	sk_listener_close(x.l);
+	sk_loop_free(loop);
+}
+
 /* ---- descriptors that are not sockets --------------------------------------- */
 
 TEST(fd_pipe_file_and_devnull)
@@ -780,7 +827,7 @@ TEST(fd_pipe_file_and_devnull)
 	sk_loop_free(loop);
 }
 
-TEST_MAIN(TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
+TEST_MAIN(TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(coalesced_writes), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
 	  TEST_ENTRY(unix_stream_path_and_abstract),
 	  TEST_ENTRY(clients_1000_concurrent), TEST_ENTRY(half_close_client_first),
 	  TEST_ENTRY(half_close_server_first), TEST_ENTRY(peer_reset_mid_stream),
