@@ -412,8 +412,8 @@ static int read_bounded(int fd, uint8_t **out, size_t *outn)
 
 int bt_metainfo_load_fd(struct bt_metainfo *m, int fd)
 {
-	uint8_t *buf;
-	size_t n;
+	uint8_t *buf = NULL;
+	size_t n = 0;
 	int r = read_bounded(fd, &buf, &n);
 
 	memset(m, 0, sizeof *m);
