@@ -83,11 +83,7 @@ static void apply_limits(sk_conn *c, size_t max_in, size_t max_out,
 
 static void set_tcp_opts(sk_conn *c, const struct sk_conn_opts *o)
 {
-	int one = 1;
-	if (!o || !o->no_nodelay)
-		setsockopt(c->io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (o && o->keepalive_s > 0)
-		(void)sk_conn_set_keepalive(c, o->keepalive_s);
+	(void)sk__tcp_opts(c->io.fd, o); /* best effort: options, not errors */
 }
 
 int sk__conn_new(sk_loop *loop, int fd, bool inet, const struct sk_conn_opts *o,
@@ -694,8 +690,10 @@ static void finish(sk_conn *c)
 {
 	if (c->flags & SK__C_DEAD)
 		return;
-	/* Keep the peer's name for the error words while the fd is open. */
-	if (c->err != 0 && (c->flags & SK__C_HANDED))
+	/* Keep the peer's name for the error words while the fd is open
+	 * (not for an ordinary end: that would cost every connection a
+	 * system call and an allocation). */
+	if (c->err != 0 && c->err != SK_EOF && (c->flags & SK__C_HANDED))
 		(void)sk_conn_peer_str(c);
 	c->flags |= SK__C_DEAD;
 	c->flags &= ~(SK__C_READ_RETRY | SK__C_CONGESTED | SK__C_FLUSH);

@@ -200,6 +200,7 @@ uint64_t sk__mono_ms(void);
 /* ---- sockets --------------------------------------------------------------- */
 int sk__socket(int family, int type);         /* nonblocking, cloexec */
 int sk__set_nonblock(int fd);
+int sk__tcp_opts(int fd, const struct sk_conn_opts *o);
 int sk__errno(void);                          /* -errno */
 /* Open a listening socket of type (SOCK_STREAM/SOCK_DGRAM) bound to a. */
 int sk__bind_socket(const struct sk_addr *a, int type, int reuseaddr,

@@ -60,8 +60,9 @@ void sk__listener_accepted(sk_listener *l, int fd)
 		return;
 	}
 	sk_conn *c;
-	bool inet = l->addr.u.sa.sa_family != AF_UNIX;
-	int r = sk__conn_new(l->loop, fd, inet, &l->opts.conn, &c);
+	/* TCP options were set on the listener: accepted sockets inherit
+	 * them, which saves a system call per connection. */
+	int r = sk__conn_new(l->loop, fd, false, &l->opts.conn, &c);
 	if (r < 0) {
 		close(fd);
 		sk__listener_error(l, r);
@@ -187,6 +188,8 @@ int sk_listen(sk_loop *loop, const char *addr, const struct sk_listen_opts *opts
 	if (r == 0)
 		r = sk__bind_socket(&l->addr, SOCK_STREAM, 1, opts->reuseport,
 				    opts->v6only, &fd);
+	if (r == 0 && l->addr.u.sa.sa_family != AF_UNIX)
+		r = sk__tcp_opts(fd, &opts->conn);
 	if (r == 0 && listen(fd, opts->backlog > 0 ? opts->backlog : DEF_BACKLOG) < 0)
 		r = sk__errno();
 	if (r == 0 && l->unix_path && opts->unix_mode &&

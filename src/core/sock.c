@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -52,4 +53,21 @@ fail:
 	r = sk__errno();
 	close(fd);
 	return r;
+}
+
+/* TCP_NODELAY (unless o->no_nodelay) and keepalive.  Set on a listener,
+ * they are inherited by every accepted socket (Linux copies them). */
+int sk__tcp_opts(int fd, const struct sk_conn_opts *o)
+{
+	int one = 1;
+	if ((!o || !o->no_nodelay) &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+		return sk__errno();
+	if (o && o->keepalive_s > 0) {
+		int idle = o->keepalive_s;
+		if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) < 0)
+			return sk__errno();
+	}
+	return 0;
 }

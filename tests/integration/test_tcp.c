@@ -10,6 +10,11 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "internal.h"
+#include <netinet/tcp.h>
+
+/* White-box: the socket under a connection (tests only). */
+static int sk_io_fd_of_conn_for_test(sk_conn *c) { return c->io.fd; }
 
 /* ---- an echo server ------------------------------------------------------- */
 
@@ -64,7 +69,16 @@ static const struct sk_conn_cbs srv_cbs = {
 static void srv_accept(sk_listener *l, sk_conn *c, void *ud)
 {
 	struct server *s = ud;
+	struct sk_addr a;
 	s->accepted++;
+	/* accepted TCP sockets carry TCP_NODELAY (inherited from the listener) */
+	if (sk_conn_local(c, &a) == 0 && sk_addr_family(&a) != AF_UNIX) {
+		int v = 0;
+		socklen_t len = sizeof v;
+		ASSERT_OK(getsockopt(sk_io_fd_of_conn_for_test(c), IPPROTO_TCP,
+				     TCP_NODELAY, &v, &len));
+		ASSERT_EQ(v, 1);
+	}
 	sk_conn_set_cbs(c, &srv_cbs, s);
 }
 
