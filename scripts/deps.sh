@@ -7,6 +7,8 @@
 #   test   clang libclang-rt-14-dev (libFuzzer + ASan/UBSan runtimes for
 #          clang 14) iproute2 (ss) mktorrent (bt create tests) python3
 #          ncat socat openssl (sockit cat's interop and TLS tests)
+#          aria2 transmission-daemon transmission-cli python3-libtorrent
+#          (sockit bt's interop tests)
 #   bench  libuv1-dev libevent-dev python3 (the libuv/libevent yardstick)
 #          ncat socat time (bench/cat_bench.sh)
 #
@@ -25,7 +27,7 @@ set -euo pipefail
 CLANG_RT=${CLANG_RT:-libclang-rt-14-dev}
 
 PKGS_build="cmake make gcc pkg-config libssl-dev libc-ares-dev liburing-dev"
-PKGS_test="clang $CLANG_RT iproute2 mktorrent python3 ncat socat openssl"
+PKGS_test="clang $CLANG_RT iproute2 mktorrent python3 ncat socat openssl aria2 transmission-daemon transmission-cli python3-libtorrent"
 PKGS_bench="libuv1-dev libevent-dev python3 ncat socat time"
 
 check_only=0

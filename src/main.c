@@ -42,7 +42,7 @@ static const struct command commands[] = {
 	{"version", cmd_version, "print the versions of sockit, its loop backend and libraries"},
 	{"help", cmd_help, "show this help, or `help COMMAND` for a command's own"},
 	{"cat", cat_main, "the socket Swiss-army knife: connect, listen, relay, TLS"},
-	{"bt", bt_main, "BitTorrent: create and inspect .torrent files"},
+	{"bt", bt_main, "BitTorrent: download, seed, run a tracker, make torrents"},
 	{"ircd", ircd_main, "an IRC server (127.0.0.1:6667 by default)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -13,5 +13,8 @@ int bt_main(int argc, char **argv);
 
 int bt_cmd_create(int argc, char **argv); /* create.c */
 int bt_cmd_info(int argc, char **argv);   /* info.c */
+int bt_cmd_tracker(int argc, char **argv); /* tracker_srv.c */
+int bt_cmd_get(int argc, char **argv);     /* get.c */
+int bt_cmd_seed(int argc, char **argv);    /* get.c */
 
 #endif

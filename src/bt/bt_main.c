@@ -15,6 +15,9 @@ struct bt_command {
 static const struct bt_command commands[] = {
 	{"create", bt_cmd_create, "make a .torrent of a file or a directory"},
 	{"info", bt_cmd_info, "show what a .torrent holds"},
+	{"get", bt_cmd_get, "download a torrent, then seed it"},
+	{"seed", bt_cmd_seed, "check data against a torrent and seed it"},
+	{"tracker", bt_cmd_tracker, "run a tracker (HTTP, optionally UDP)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -475,7 +475,7 @@ static void resp_peers(const struct bt_bnode *root, struct bt_announce_resp *r,
 	}
 	size_t used = k < max ? k : max;
 	k += bt_peers_compact(bt_bstr(bt_bdict_get(root, "peers6")), 6,
-			      out + used, max - used);
+			      out ? out + used : NULL, max - used);
 	r->npeers = k;
 }
 
