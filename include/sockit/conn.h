@@ -128,6 +128,11 @@ SK_EXPORT bool sk_conn_congested(const sk_conn *c);
 /* Turn write coalescing (see sk_conn_opts.coalesce) on or off. */
 SK_EXPORT void sk_conn_set_coalesce(sk_conn *c, bool on);
 SK_EXPORT size_t sk_conn_out_len(const sk_conn *c);
+/* Give back the storage of an empty output queue.  Servers holding many
+ * mostly idle connections call it now and then (say once a second): an
+ * idle connection then costs no buffer memory, while a busy one keeps its
+ * storage between writes.  No effect while bytes are queued. */
+SK_EXPORT void sk_conn_trim(sk_conn *c);
 
 /* Stop/resume delivering input (for backpressure on a relay).  The end of
  * input is input too: on_eof never comes while reading is stopped; it

@@ -589,6 +589,12 @@ size_t sk_conn_out_len(const sk_conn *c)
 	return c->out.len + c->out_inflight;
 }
 
+void sk_conn_trim(sk_conn *c)
+{
+	if (!(c->flags & SK__C_DEAD) && drained(c) && c->out.cap)
+		sk_buf_free(&c->out);
+}
+
 /* ---- the readiness watcher --------------------------------------------------- */
 
 static void conn_io_cb(sk_io *io, unsigned revents, void *ud)
