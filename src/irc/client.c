@@ -17,6 +17,7 @@
  * - send queue: a write that would take the queue past sendq is refused,
  *   and the server quits the client with "Max SendQ exceeded".
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,29 @@ int64_t ircd_wall_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Warnings a peer can trigger at will (refused connections, accept
+ * errors): at most one a second, with a count of the ones skipped. */
+static void warn_limited(struct ircd *d, const char *fmt, ...) SK_PRINTF(2, 3);
+static void warn_limited(struct ircd *d, const char *fmt, ...)
+{
+	uint64_t now = sk_loop_now(d->loop);
+	if (d->warn_at && now - d->warn_at < 1000) {
+		d->warn_dropped++;
+		return;
+	}
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (d->warn_dropped)
+		sk_log_warn("%s (and %u more like it)", msg, d->warn_dropped);
+	else
+		sk_log_warn("%s", msg);
+	d->warn_at = now ? now : 1;
+	d->warn_dropped = 0;
 }
 
 static void set_time(struct ircd *d)
@@ -344,8 +368,8 @@ static void on_accept(sk_listener *l, sk_conn *conn, void *ud)
 		return;
 	}
 	if (d->nconns >= cfg->max_clients) {
-		sk_log_warn("refusing %s: server full (%u clients)",
-			    *ip ? ip : "unix", d->nconns);
+		warn_limited(d, "refusing %s: server full (%u clients)",
+			     *ip ? ip : "unix", d->nconns);
 		refuse(conn, ip, "Server is full");
 		return;
 	}
@@ -364,8 +388,9 @@ static void on_accept(sk_listener *l, sk_conn *conn, void *ud)
 	}
 	struct ircd_conn *ic = calloc(1, sizeof *ic);
 	struct irc_client *cl = NULL;
-	if (!ic || (set_time(d), irc_client_new(d->srv, &sink_ops, ic, ip,
-						sk_conn_is_tls(conn), &cl)) < 0) {
+	set_time(d);
+	if (!ic || irc_client_new(d->srv, &sink_ops, ic, ip,
+				  sk_conn_is_tls(conn), &cl) < 0) {
 		free(ic);
 		if (e && --e->n == 0) {
 			irc_htab_del(&d->ips, &e->h);
@@ -389,8 +414,8 @@ static void on_accept(sk_listener *l, sk_conn *conn, void *ud)
 
 static void on_listen_error(sk_listener *l, int err, void *ud)
 {
-	(void)l, (void)ud;
-	sk_log_warn("accept: %s", sk_strerror(err));
+	(void)l;
+	warn_limited(ud, "accept: %s", sk_strerror(err));
 }
 
 /* ---- listeners --------------------------------------------------------------------- */
@@ -470,10 +495,15 @@ static void on_tick(sk_timer *t, void *ud)
 	set_time(d);
 	irc_server_tick(d->srv);
 	uint64_t now = sk_loop_now(d->loop);
-	for (struct ircd_conn *ic = d->conns; ic; ic = ic->next)
-		if (ic->closing && ic->conn && now >= ic->closing_since &&
+	for (struct ircd_conn *ic = d->conns; ic; ic = ic->next) {
+		if (!ic->conn)
+			continue;
+		if (ic->closing && now >= ic->closing_since &&
 		    now - ic->closing_since > LINGER_MS)
 			sk_conn_abort(ic->conn);
+		else
+			sk_conn_trim(ic->conn); /* idle clients hold no buffer */
+	}
 }
 
 static void on_flood_tick(sk_timer *t, void *ud)

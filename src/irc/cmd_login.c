@@ -57,6 +57,10 @@ static int cmd_pass(struct irc_server *s, struct irc_client *c,
 		irc_num(s, c, ERR_ALREADYREGISTERED, ERR_ALREADYREGISTERED_F);
 		return IRC_CONTINUE;
 	}
+	/* Only the first few count: a hashed password is slow to check. */
+	if (c->npass >= 3)
+		return IRC_CONTINUE;
+	c->npass++;
 	if (s->cfg->password &&
 	    irc_passwd_check(s->cfg->password, m->params[0].p, m->params[0].n))
 		c->flags = (c->flags | IRC_CF_PASS) & ~IRC_CF_BADPASS;

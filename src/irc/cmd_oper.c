@@ -30,9 +30,17 @@ static bool oper_host_ok(struct irc_server *s, const struct irc_client *c,
 	return irc_mask_match(s->cfg->casemap, mask, strlen(mask), uh, (size_t)n);
 }
 
+#define OPER_RETRY_MS 5000
+
 static int cmd_oper(struct irc_server *s, struct irc_client *c,
 		    struct irc_msg *m)
 {
+	/* A password check is a deliberately slow hash: one failure makes
+	 * the next attempt wait, so OPER cannot be used to burn CPU. */
+	if (c->oper_fail_ms && s->now_ms - c->oper_fail_ms < OPER_RETRY_MS) {
+		irc_num(s, c, ERR_PASSWDMISMATCH, ERR_PASSWDMISMATCH_F);
+		return IRC_CONTINUE;
+	}
 	const struct irc_oper *o = find_oper(s->cfg, m->params[0]);
 	if (!o) {
 		irc_num(s, c, ERR_PASSWDMISMATCH, ERR_PASSWDMISMATCH_F);
@@ -43,6 +51,7 @@ static int cmd_oper(struct irc_server *s, struct irc_client *c,
 		return IRC_CONTINUE;
 	}
 	if (!irc_passwd_check(o->hash, m->params[1].p, m->params[1].n)) {
+		c->oper_fail_ms = s->now_ms ? s->now_ms : 1;
 		irc_num(s, c, ERR_PASSWDMISMATCH, ERR_PASSWDMISMATCH_F);
 		return IRC_CONTINUE;
 	}

@@ -60,6 +60,8 @@ struct ircd {
 	unsigned nconns;
 	struct irc_htab ips;
 	bool stopping;
+	uint64_t warn_at;            /* last rate-limited warning (loop ms) */
+	unsigned warn_dropped;       /* warnings suppressed since */
 	/* for SIGHUP: how the config was made */
 	const char *config_path;
 	char **overrides;            /* "key=value", in order */

@@ -129,6 +129,8 @@ struct irc_client {
 	uint64_t created_ms;
 	int64_t tokens_ms;           /* flood bucket, in ms of credit */
 	uint64_t tokens_at_ms;       /* when the bucket was last refilled */
+	uint64_t oper_fail_ms;       /* last failed OPER: the next waits */
+	uint8_t npass;               /* PASS commands seen (hashing costs) */
 	uint64_t *invites;           /* channels this client was invited to,
 				      * by channel id */
 	uint32_t ninvites;

@@ -577,6 +577,10 @@ TEST(oper_kill_wallops)
 	struct fake *o = user(s, "op"), *v = user(s, "victim"), *w = user(s, "w");
 	sendl(s, o, "OPER boss nope");
 	ASSERT_HAS(o, " 464 op :Password incorrect\r\n");
+	/* Right after a failure even the right password waits. */
+	sendl(s, o, "OPER boss pw");
+	ASSERT_HASNT(o, " 381 ");
+	irc_server_set_time(s, now_ms + 6000, 1700000006000);
 	sendl(s, o, "OPER boss pw");
 	ASSERT_HAS(o, " 381 op :You are now an IRC operator\r\n");
 	ASSERT_HAS(o, ":op MODE op :+o\r\n");
