@@ -263,12 +263,16 @@ static void add_known(struct bt_client *cl, const struct sk_addr *a)
 		/* known[] moves: repoint the connections that refer to it */
 		size_t cap = cl->capknown ? 2 * cl->capknown : 32;
 		struct bt_known *old = cl->known;
-		struct bt_known *v = realloc(cl->known, cap * sizeof *v);
+		struct bt_known *v = malloc(cap * sizeof *v);
 		if (!v)
 			return;
+		/* Not realloc: the old pointers are rebased while still valid. */
+		if (cl->nknown)
+			memcpy(v, old, cl->nknown * sizeof *v);
 		BT_FOREACH_PEER(cl, pc, nx)
 			if (pc->known)
 				pc->known = v + (pc->known - old);
+		free(old);
 		cl->known = v;
 		cl->capknown = cap;
 	}

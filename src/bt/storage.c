@@ -23,7 +23,8 @@
 
 static int fail(struct bt_storage *s, int err, const char *path, const char *what)
 {
-	snprintf(s->error, sizeof s->error, "%s: %s", path,
+	/* A long path is cut: the message is for people, the code for callers. */
+	snprintf(s->error, sizeof s->error, "%.200s: %.100s", path,
 		 what ? what : sk_strerror(err));
 	return err;
 }
