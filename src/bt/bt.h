@@ -17,4 +17,8 @@ int bt_cmd_tracker(int argc, char **argv); /* tracker_srv.c */
 int bt_cmd_get(int argc, char **argv);     /* get.c */
 int bt_cmd_seed(int argc, char **argv);    /* get.c */
 
+/* Free the SIGINT/SIGTERM watchers at exit, holding further stop signals. */
+#include <sockit/loop.h>
+void bt_stop_signals_free(sk_signal *sig[2]);
+
 #endif

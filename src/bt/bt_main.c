@@ -1,6 +1,7 @@
 /*
  * src/bt/bt_main.c - `sockit bt`: the BitTorrent subcommands.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,4 +61,20 @@ int bt_main(int argc, char **argv)
 	fprintf(stderr, "sockit bt: unknown command '%s' (see sockit bt --help)\n",
 		name);
 	return 2;
+}
+
+/* A stop signal often comes twice (timeout(1) and process managers signal
+ * the whole group too); with the watchers gone the second would kill the
+ * process with the default action mid-cleanup: block both, then free the
+ * watchers. */
+void bt_stop_signals_free(sk_signal *sig[2])
+{
+	sigset_t stop_sigs;
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
+	for (int i = 0; i < 2; i++)
+		if (sig[i])
+			sk_signal_free(sig[i]);
 }

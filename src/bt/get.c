@@ -279,17 +279,7 @@ static int run(const char *cmd, int argc, char **argv, bool seed)
 			    (unsigned long long)cl->pieces_fetched,
 			    (unsigned long long)cl->bad_pieces);
 	}
-	/* A stop signal often comes twice (timeout(1) and process managers
-	 * signal the whole group too); with the watchers gone the second
-	 * would kill us with the default action mid-cleanup: hold it. */
-	sigset_t stop_sigs;
-	sigemptyset(&stop_sigs);
-	sigaddset(&stop_sigs, SIGINT);
-	sigaddset(&stop_sigs, SIGTERM);
-	sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
-	for (int i = 0; i < 2; i++)
-		if (sig[i])
-			sk_signal_free(sig[i]);
+	bt_stop_signals_free(sig);
 	bt_client_free(cl);
 	free(cl);
 	sk_loop_free(loop);

@@ -774,17 +774,7 @@ int bt_cmd_tracker(int argc, char **argv)
 			    o.udp ? " and udp" : "");
 	}
 	r = sk_loop_run(loop);
-	/* A stop signal often comes twice (timeout(1) and process managers
-	 * signal the whole group too); with the watchers gone the second
-	 * would kill us with the default action mid-cleanup: hold it. */
-	sigset_t stop_sigs;
-	sigemptyset(&stop_sigs);
-	sigaddset(&stop_sigs, SIGINT);
-	sigaddset(&stop_sigs, SIGTERM);
-	sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
-	for (int i = 0; i < 2; i++)
-		if (sig[i])
-			sk_signal_free(sig[i]);
+	bt_stop_signals_free(sig);
 	bt_tracker_free(t);
 	sk_loop_free(loop);
 	return r < 0 ? 1 : 0;
