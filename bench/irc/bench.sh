@@ -36,7 +36,7 @@
 # summary printed at the end (bench/irc/summary.py).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 2
 BUILD_DIR=${BUILD_DIR:-build}
 OUT=${OUT:-/tmp/sockit-bench-irc/$(date +%Y%m%d-%H%M%S)}
 REPS=${REPS:-3}
@@ -102,12 +102,12 @@ start_server() { # name [extra listen addr] -> sets SPID
 	local s=$1 a
 	SPID=""
 	if [[ $s = sockit* ]]; then
-		local args=(ircd -c "$CONF") be=${s#sockit}
+		local args=(ircd -c "$CONF") be=${s#sockit} SOCKIT_BACKEND=${SOCKIT_BACKEND:-}
 		be=${be#_}
 		for a in 127.0.0.1 "${@:2}"; do args+=(--listen "$a:$SOCKIT_PORT"); done
 		ss -Hltn "sport = :$SOCKIT_PORT" | grep -q . && { echo "port $SOCKIT_PORT busy" >&2; return 1; }
-		SOCKIT_BACKEND=${be:-${SOCKIT_BACKEND:-}} taskset -c "$SERVER_CPU" "$SOCKIT" "${args[@]}" \
-			>"$OUT/$s-server.log" 2>&1 </dev/null 9>&- &
+		[ -n "$be" ] && export SOCKIT_BACKEND=$be   # sockit_<backend>; else the caller's
+		taskset -c "$SERVER_CPU" "$SOCKIT" "${args[@]}" >"$OUT/$s-server.log" 2>&1 </dev/null 9>&- &
 		SPID=$!
 		for _ in $(seq 1 100); do
 			kill -0 "$SPID" 2>/dev/null || break
