@@ -216,11 +216,9 @@ int sk__bind_socket(const struct sk_addr *a, int type, int reuseaddr,
 #define SK__C_EOF 0x0040u         /* peer sent FIN */
 #define SK__C_CONGESTED 0x0080u   /* above high water, on_drain owed */
 #define SK__C_DEAD 0x0100u        /* finished: on_close queued or done */
-#define SK__C_WANT_WRITE 0x0200u  /* readiness: waiting for writable */
 #define SK__C_HANDED 0x0400u      /* the program knows this connection */
 #define SK__C_IN_CB 0x0800u       /* inside on_read */
 #define SK__C_READ_RETRY 0x1000u  /* readiness edge: read again on pending */
-#define SK__C_ACCEPTED 0x2000u
 #define SK__C_DRIVER 0x4000u      /* completion backend owns the I/O */
 #define SK__C_ABORT 0x8000u       /* close with RST */
 #define SK__C_PIPE 0x10000u       /* not a socket: read()/write(), no shutdown */

@@ -69,7 +69,6 @@ void sk__listener_accepted(sk_listener *l, int fd)
 		return;
 	}
 	c->listener = l;
-	c->flags |= SK__C_ACCEPTED;
 	l->nconns++;
 	if (l->opts.tls) {
 		unsigned ms = l->opts.tls_handshake_timeout_ms
