@@ -495,10 +495,9 @@ struct list_filter {
 
 static long num_of(struct irc_str s, size_t from)
 {
-	long v = 0;
-	for (size_t i = from; i < s.n && s.p[i] >= '0' && s.p[i] <= '9'; i++)
-		v = v < 100000000 ? v * 10 + (s.p[i] - '0') : v;
-	return v;
+	size_t at = from < s.n ? from : s.n;
+	struct irc_str t = {s.p + at, s.n - at};
+	return (long)irc_str_ulong(t, 1000000000, NULL);
 }
 
 static void filter_add(struct list_filter *f, struct irc_str it)

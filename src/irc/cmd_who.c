@@ -266,12 +266,12 @@ static int cmd_whowas(struct irc_server *s, struct irc_client *c,
 		return IRC_CONTINUE;
 	}
 	struct irc_str t = m->params[0];
-	long count = 0;
+	unsigned long count = 0;
 	if (m->nparams > 1)
-		count = strtol(m->params[1].p, NULL, 10);
+		count = irc_str_ulong(m->params[1], 1000000, NULL);
 	enum irc_casemap cm = s->cfg->casemap;
 	bool wild = irc_mask_is_wild(t.p, t.n);
-	long found = 0;
+	unsigned long found = 0;
 	for (size_t i = 0; i < s->whowas_n; i++) {
 		if (count > 0 && found >= count)
 			break;

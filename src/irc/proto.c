@@ -42,6 +42,19 @@ ssize_t irc_str_copy(struct irc_str s, char *out, size_t outsz)
 	return (ssize_t)s.n;
 }
 
+unsigned long irc_str_ulong(struct irc_str s, unsigned long max, size_t *used)
+{
+	unsigned long v = 0;
+	size_t i = 0;
+	for (; i < s.n && s.p[i] >= '0' && s.p[i] <= '9'; i++) {
+		unsigned long d = (unsigned long)(s.p[i] - '0');
+		v = v > (max - d) / 10 ? max : v * 10 + d;
+	}
+	if (used)
+		*used = i;
+	return v;
+}
+
 /* ---- parsing ---------------------------------------------------------- */
 
 static bool bad_byte(unsigned char c)

@@ -119,6 +119,11 @@ static inline bool irc_str_eq(struct irc_str a, const char *s)
  * out cannot hold s.n + 1 bytes (out then holds "" if outsz > 0). */
 ssize_t irc_str_copy(struct irc_str s, char *out, size_t outsz);
 
+/* The decimal number at the start of s (slices are not NUL-terminated, so
+ * never strtol them): 0 when s does not start with a digit, saturating at
+ * max.  *used, when not NULL, gets the number of digits read. */
+unsigned long irc_str_ulong(struct irc_str s, unsigned long max, size_t *used);
+
 /* ---- parsing -------------------------------------------------------------*/
 
 struct irc_tag {

@@ -797,7 +797,28 @@ TEST(round_trip)
 	sk_buf_free(&b);
 }
 
-TEST_MAIN(TEST_ENTRY(split_vectors), TEST_ENTRY(split_details),
+/* Numbers inside slices: bounded by the slice, not by a NUL that is not there. */
+TEST(str_ulong)
+{
+	/* "12" followed by more digits outside the slice must read as 12 */
+	const char buf[] = "123456";
+	size_t used = 99;
+	ASSERT_EQ(irc_str_ulong((struct irc_str){buf, 2}, 1000, &used), 12ul);
+	ASSERT_EQ(used, (size_t)2);
+	ASSERT_EQ(irc_str_ulong(irc_str("42abc"), 1000, &used), 42ul);
+	ASSERT_EQ(used, (size_t)2);
+	ASSERT_EQ(irc_str_ulong(irc_str("x1"), 1000, &used), 0ul);
+	ASSERT_EQ(used, (size_t)0);
+	ASSERT_EQ(irc_str_ulong(IRC_STR_NONE, 1000, NULL), 0ul);
+	/* saturates instead of wrapping */
+	ASSERT_EQ(irc_str_ulong(irc_str("99999999999999999999999"), 1000, NULL),
+		  1000ul);
+	ASSERT_EQ(irc_str_ulong(irc_str("1000"), 1000, NULL), 1000ul);
+	ASSERT_EQ(irc_str_ulong(irc_str("1001"), 1000, NULL), 1000ul);
+	ASSERT_EQ(irc_str_ulong(irc_str("999"), 1000, NULL), 999ul);
+}
+
+TEST_MAIN(TEST_ENTRY(split_vectors), TEST_ENTRY(str_ulong), TEST_ENTRY(split_details),
 	  TEST_ENTRY(fifteen_params), TEST_ENTRY(parse_errors),
 	  TEST_ENTRY(parse_limits), TEST_ENTRY(tag_count),
 	  TEST_ENTRY(commands), TEST_ENTRY(tag_escaping),

@@ -560,6 +560,18 @@ TEST(quit_and_whowas)
 	clear(b);
 	sendl(s, b, "WHOWAS nobody");
 	ASSERT_HAS(b, " 406 bob nobody :There was no such nickname\r\n");
+	/* a second alice leaves: the count limits the entries, newest first */
+	struct fake *a2 = user(s, "alice");
+	sendl(s, a2, "SETNAME :Second");
+	ASSERT_EQ(sendl(s, a2, "QUIT"), IRC_CLOSED);
+	clear(b);
+	sendl(s, b, "WHOWAS alice 1");
+	ASSERT_HAS(b, " 314 bob alice ~u 127.0.0.1 * :Second\r\n");
+	ASSERT_HASNT(b, ":Real Name\r\n");
+	clear(b);
+	sendl(s, b, "WHOWAS alice 2");
+	ASSERT_HAS(b, ":Second\r\n");
+	ASSERT_HAS(b, ":Real Name\r\n");
 	server_done(s);
 }
 
