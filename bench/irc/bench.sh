@@ -147,6 +147,7 @@ scenario_args() { # server scenario
 	b)   echo "-m flood -n 100 -c 10 -s 100 -t 10 -C 2000 -b $p -w 16" ;;
 	b64) echo "-m flood -n 100 -c 10 -s 100 -t 10 -C 2000 -b $p -w 64" ;;
 	B)   echo "-m flood -n 1000 -c 100 -s 100 -t 10 -C 2000 -b $p -w 16" ;;
+	B64) echo "-m flood -n 1000 -c 100 -s 100 -t 10 -C 2000 -b $p -w 64" ;;
 	c)   echo "-m idle -n 10000 -t 10 -C 2000 -b $p -T 180" ;;
 	*)   return 1 ;;
 	esac
