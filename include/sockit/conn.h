@@ -124,6 +124,23 @@ SK_EXPORT int sk_conn_printf(sk_conn *c, const char *fmt, ...) SK_PRINTF(2, 3);
 /* Queue all of src, leaving it empty; avoids a copy when possible. */
 SK_EXPORT int sk_conn_write_buf(sk_conn *c, struct sk_buf *src);
 
+/* Queue hn bytes of hdr (may be 0), then len bytes of file fd from offset
+ * off.  With nothing queued ahead of them on a plaintext socket they go
+ * out through sendfile(2), from the page cache without a copy through user
+ * space; what the socket does not take now (and everything under TLS or
+ * behind queued bytes) is read with pread into the queue.  sendfile(2)
+ * cannot suppress SIGPIPE, so that path is taken only while the program
+ * ignores SIGPIPE (signal(SIGPIPE, SIG_IGN)); otherwise pread is used.
+ * When the socket pushed back, the connection counts as congested until
+ * its queue is down to low water (on_drain then): a writer that stops at
+ * sk_conn_congested() and goes on in on_drain keeps finding the queue
+ * empty, so its bytes keep leaving without a copy (low_water 0 for that).  The file's bytes
+ * must not change until sent.  0, or as sk_conn_write, or a read error of
+ * fd (SK_EIO: the file is shorter than off + len; SK_EBADF): a failure
+ * after any byte of hdr went out also closes the connection with it. */
+SK_EXPORT int sk_conn_write_file(sk_conn *c, const void *hdr, size_t hn, int fd,
+				 uint64_t off, size_t len);
+
 SK_EXPORT bool sk_conn_congested(const sk_conn *c);
 /* Turn write coalescing (see sk_conn_opts.coalesce) on or off. */
 SK_EXPORT void sk_conn_set_coalesce(sk_conn *c, bool on);

@@ -41,6 +41,7 @@
 #define SK_EPROTO (-EPROTO)
 #define SK_ESHUTDOWN (-ESHUTDOWN)
 #define SK_EACCES (-EACCES)
+#define SK_EIO (-EIO)
 
 /* sockit's own codes; never renumbered. */
 #define SK_EOF (-1000)         /* closed by peer */

@@ -20,10 +20,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -530,6 +532,132 @@ int sk_conn_printf(sk_conn *c, const char *fmt, ...)
 	va_end(ap);
 	int r = sk_conn_write(c, big, (size_t)n);
 	free(big);
+	return r;
+}
+
+/* pread exactly n bytes at off: 0, -errno, or SK_EIO for a short file. */
+static int pread_all(int fd, uint8_t *p, size_t n, uint64_t off)
+{
+	while (n) {
+		ssize_t k = pread(fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return sk__errno();
+		if (k == 0)
+			return SK_EIO;
+		p += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* The part of a file write the socket did not take at once: read it into
+ * the queue (or, under TLS, through the record layer). */
+static int queue_file(sk_conn *c, int fd, uint64_t off, size_t len)
+{
+	uint8_t *q;
+	int r;
+	if (len == 0)
+		return 0;
+	if (c->tls) {
+		if (!(q = malloc(len)))
+			return SK_ENOMEM;
+		if ((r = pread_all(fd, q, len, off)) == 0)
+			r = sk__tls_write(c, q, len);
+		free(q);
+		return r;
+	}
+	if (c->out.len + c->out_inflight + len > c->out.max ||
+	    sk_buf_reserve(&c->out, len, &q) < 0)
+		return SK_ENOBUFS;
+	if ((r = pread_all(fd, q, len, off)) < 0)
+		return r;
+	sk_buf_commit(&c->out, len);
+	if (c->out.len + c->out_inflight >= c->high_water)
+		c->flags |= SK__C_CONGESTED;
+	kick_output(c);
+	return 0;
+}
+
+/* sendfile(2) has no MSG_NOSIGNAL: on a reset socket it raises SIGPIPE.
+ * The library never touches the process's signals, so it takes that path
+ * only while the program ignores SIGPIPE itself. */
+static bool sigpipe_ignored(void)
+{
+	struct sigaction sa;
+	return sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+}
+
+int sk_conn_write_file(sk_conn *c, const void *hdr, size_t hn, int fd,
+		       uint64_t off, size_t len)
+{
+	if (c->flags & SK__C_DEAD)
+		return c->err < 0 ? c->err : SK_EPIPE;
+	if (c->flags & (SK__C_CLOSING | SK__C_SHUT_PENDING | SK__C_SHUT_DONE))
+		return SK_EPIPE;
+	const uint8_t *h = hdr;
+	size_t total = hn + len;
+	bool full = false; /* the socket pushed back */
+	/* Zero copy only with nothing ahead in the queue, nothing in flight
+	 * (a completion backend's send), plaintext, and a socket. */
+	bool zc = !c->tls && c->io.fd >= 0 && c->out.len == 0 &&
+		  c->out_inflight == 0 &&
+		  !(c->flags & (SK__C_CONNECTING | SK__C_PIPE | SK__C_FILE)) &&
+		  sigpipe_ignored();
+	while (zc && hn) {
+		ssize_t k = send(c->io.fd, h, hn,
+				 MSG_NOSIGNAL | MSG_DONTWAIT | (len ? MSG_MORE : 0));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			int err = sk__errno();
+			sk__conn_fail(c, err);
+			return err;
+		}
+		if (k <= 0)
+			zc = false, full = true;
+		else
+			h += k, hn -= (size_t)k;
+	}
+	while (zc && len) {
+		off_t o = (off_t)off;
+		ssize_t k = sendfile(c->io.fd, fd, &o, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			zc = false, full = true;
+		} else if (k < 0 && (errno == EINVAL || errno == ENOSYS ||
+				     errno == EOVERFLOW)) {
+			zc = false; /* this fd cannot: the rest through the queue */
+		} else if (k < 0 && errno == EBADF) {
+			zc = false; /* fd is not readable: pread will say so */
+		} else if (k < 0) { /* the socket failed */
+			int err = sk__errno();
+			sk__conn_fail(c, err);
+			return err;
+		} else if (k == 0) { /* the file is shorter than len */
+			sk__conn_fail(c, SK_EIO);
+			return SK_EIO;
+		} else {
+			off += (uint64_t)k;
+			len -= (size_t)k;
+		}
+	}
+	int r = 0;
+	if (hn && (r = c->tls ? sk__tls_write(c, h, hn) : sk__conn_queue_raw(c, h, hn)) == 0)
+		hn = 0;
+	if (r == 0)
+		r = queue_file(c, fd, off, len);
+	/* The socket is full: the writer waits for on_drain rather than pile
+	 * up copies behind it, and then finds the queue empty again. */
+	if (r == 0 && full)
+		c->flags |= SK__C_CONGESTED;
+	/* Once part of the message is out, the stream cannot go on without
+	 * the rest. */
+	if (r < 0 && hn + len < total && !(c->flags & SK__C_DEAD))
+		sk__conn_fail(c, r);
 	return r;
 }
 

@@ -49,6 +49,7 @@ static const struct errinfo errtab[] = {
 	{SK_EPROTO, "EPROTO", "protocol error"},
 	{SK_ESHUTDOWN, "ESHUTDOWN", "cannot send after shutdown"},
 	{SK_EACCES, "EACCES", "permission denied"},
+	{SK_EIO, "EIO", "input/output error"},
 	/* sockit's own */
 	{SK_EOF, "EOF", "closed by peer"},
 	{SK_ELINETOOLONG, "ELINETOOLONG", "line too long"},

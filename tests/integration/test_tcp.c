@@ -5,6 +5,7 @@
  * backpressure and the buffer limits.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -789,6 +790,108 @@ TEST(coalesced_writes)
 	sk_loop_free(loop);
 }
 
+/* ---- file bytes: sendfile while nothing is queued, pread behind ---------------- */
+
+struct wf {
+	sk_listener *l;
+	int fd;
+	size_t blocks, blk, first_out;
+	int bad_fd_err, short_err;
+	bool short_file; /* ask for bytes past the end of the file */
+	bool congested;
+	struct lim srv;
+};
+static void wf_accept(sk_listener *l, sk_conn *c, void *ud)
+{
+	struct wf *w = ud;
+	char hdr[32];
+	sk_conn_set_cbs(c, &lim_cbs, &w->srv);
+	if (w->short_file) {
+		w->short_err = sk_conn_write_file(c, "HDR|", 4, w->fd,
+						  w->blocks * w->blk - 5, 10);
+		return; /* the connection failed with it */
+	}
+	for (size_t i = 0; i < w->blocks; i++) {
+		snprintf(hdr, sizeof hdr, "BLOCK%06zu|", i);
+		ASSERT_OK(sk_conn_write_file(c, hdr, 12, w->fd, i * w->blk, w->blk));
+		if (i == 0)
+			w->first_out = sk_conn_out_len(c);
+	}
+	/* 4 MiB are more than the socket takes at once */
+	w->congested = sk_conn_congested(c);
+	/* a bad descriptor before any byte went out: an error, nothing else */
+	w->bad_fd_err = sk_conn_write_file(c, NULL, 0, -1, 0, 10);
+	sk_conn_close(c);
+}
+
+static void write_file_run(sk_loop *loop, struct wf *w, struct client *k)
+{
+	ASSERT_OK(sk_listen(loop, "127.0.0.1:0", NULL, wf_accept, w, &w->l));
+	char addr[SK_ADDR_STRLEN];
+	struct sk_addr a;
+	ASSERT_OK(sk_listener_addr(w->l, &a));
+	sk_addr_format(&a, addr, sizeof addr);
+	sk_conn *c;
+	client_init(k, 0);
+	ASSERT_OK(sk_connect(loop, addr, NULL, &cli_cbs, k, &c));
+	test_run_until(loop, &k->closed, 20000);
+	test_run_until(loop, &w->srv.closed, 5000);
+	sk_listener_close(w->l);
+}
+
+TEST(write_file_sendfile_and_queue)
+{
+	sk_loop *loop = test_loop();
+	const size_t blocks = 64, blk = 65536;
+	char path[] = "/tmp/sockit-wf-XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT(fd >= 0);
+	unlink(path);
+	struct client src;
+	client_init(&src, blocks * blk);
+	ASSERT_EQ(write(fd, src.send, src.nsend), (ssize_t)src.nsend);
+	struct sigaction old;
+	ASSERT_OK(sigaction(SIGPIPE, NULL, &old));
+	/* SIGPIPE ignored: sendfile until the socket is full, then pread;
+	 * left alone: pread only (sendfile could raise SIGPIPE). */
+	for (int ignore = 1; ignore >= 0; ignore--) {
+		signal(SIGPIPE, ignore ? SIG_IGN : SIG_DFL);
+		struct wf w = {.fd = fd, .blocks = blocks, .blk = blk};
+		struct client k;
+		write_file_run(loop, &w, &k);
+		ASSERT_EQ(w.srv.err, 0);
+		ASSERT_EQ(w.bad_fd_err, SK_EBADF);
+		ASSERT(w.congested);
+		if (ignore)
+			ASSERT(w.first_out < blk); /* part of block 0 left at once */
+		else
+			ASSERT(w.first_out >= blk); /* all of block 0 was queued */
+		ASSERT(k.eof);
+		ASSERT_EQ(k.got.len, blocks * (12 + blk));
+		const uint8_t *g = sk_buf_data(&k.got);
+		char hdr[32];
+		for (size_t i = 0; i < blocks; i++, g += 12 + blk) {
+			snprintf(hdr, sizeof hdr, "BLOCK%06zu|", i);
+			ASSERT_MEMEQ(g, hdr, 12);
+			ASSERT_MEMEQ(g + 12, src.send + i * blk, blk);
+		}
+		client_free(&k);
+
+		/* a file shorter than asked: SK_EIO, and the connection (whose
+		 * stream now lacks bytes) ends with it */
+		struct wf s = {.fd = fd, .blocks = blocks, .blk = blk, .short_file = true};
+		write_file_run(loop, &s, &k);
+		ASSERT_EQ(s.short_err, SK_EIO);
+		ASSERT_EQ(s.srv.err, SK_EIO);
+		ASSERT(k.got.len <= 4 + 5);
+		client_free(&k);
+	}
+	ASSERT_OK(sigaction(SIGPIPE, &old, NULL));
+	client_free(&src);
+	close(fd);
+	sk_loop_free(loop);
+}
+
 /* ---- descriptors that are not sockets --------------------------------------- */
 
 TEST(fd_pipe_file_and_devnull)
@@ -841,7 +944,7 @@ TEST(fd_pipe_file_and_devnull)
 	sk_loop_free(loop);
 }
 
-TEST_MAIN(TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(coalesced_writes), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
+TEST_MAIN(TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(write_file_sendfile_and_queue), TEST_ENTRY(coalesced_writes), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
 	  TEST_ENTRY(unix_stream_path_and_abstract),
 	  TEST_ENTRY(clients_1000_concurrent), TEST_ENTRY(half_close_client_first),
 	  TEST_ENTRY(half_close_server_first), TEST_ENTRY(peer_reset_mid_stream),
