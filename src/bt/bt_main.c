@@ -35,6 +35,9 @@ static void usage(FILE *f)
 
 int bt_main(int argc, char **argv)
 {
+	/* A peer that resets is an error value, not a signal; and ignoring
+	 * SIGPIPE lets uploads use sendfile (see sk_conn_write_file). */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

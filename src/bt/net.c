@@ -166,7 +166,9 @@ static void conn_opts(const struct bt_client *cl, struct sk_conn_opts *o)
 	memset(o, 0, sizeof *o);
 	o->max_in = 2 * cl->sw.msg_max + (256u << 10);
 	o->high_water = HIGH_WATER;
-	o->low_water = HIGH_WATER / 4;
+	/* on_drain once the queue is empty: blocks then leave by sendfile
+	 * again instead of being copied in behind queued bytes */
+	o->low_water = 1;
 	o->connect_timeout_ms = 5000;
 	o->bind = cl->bind[0] ? cl->bind : NULL;
 }

@@ -313,6 +313,27 @@ size_t bt_psess_serve(struct bt_psess *p, size_t budget)
 		p->in_off++;
 		if (--p->nin == 0)
 			p->in_off = 0;
+		if (p->sw->ops->send && !p->sw->corrupt_uploads) {
+			uint8_t h[13];
+			put32(h, 9 + b.len);
+			h[4] = BT_MSG_PIECE;
+			put32(h + 5, b.piece);
+			put32(h + 9, b.begin);
+			int r = p->sw->ops->send(p->sw->ud, p, &b, h);
+			if (r < 0) {
+				reject(p, &b);
+				continue;
+			}
+			if (r > 0) {
+				p->last_tx = p->sw->now;
+				p->up_total += b.len;
+				p->up_acc += b.len;
+				done += b.len;
+				if (r == 2)
+					break;
+				continue;
+			}
+		}
 		if (sk_buf_reserve(&p->out, 13 + (size_t)b.len, &q) < 0) {
 			sent(p, SK_ENOBUFS);
 			break;

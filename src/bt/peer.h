@@ -58,6 +58,13 @@ struct bt_swarm_ops {
 		     const uint8_t *data, int picked);
 	/* The peer became interested in us or stopped being so. */
 	void (*interest)(void *ud, struct bt_psess *p);
+	/* Optional: send the piece message (hdr, its 13 bytes, then block b)
+	 * on the connection itself, after what p->out holds, e.g. straight
+	 * from the file.  1: sent, go on; 2: sent, but the connection is full
+	 * (stop serving until it drains); 0: not this way (the block is read
+	 * into p->out instead); < 0: cannot be read (it is rejected). */
+	int (*send)(void *ud, struct bt_psess *p, const struct bt_block *b,
+		    const uint8_t *hdr);
 };
 
 struct bt_swarm {

@@ -263,6 +263,27 @@ int bt_storage_read(struct bt_storage *s, uint32_t piece, uint32_t begin,
 	return io_range(s, piece, begin, p, len, false);
 }
 
+int bt_storage_locate(struct bt_storage *s, uint32_t piece, uint32_t begin,
+		      uint32_t len, int *fd, uint64_t *off)
+{
+	const struct bt_metainfo *m = s->m;
+	uint32_t psz = bt_piece_size(m, piece);
+	if (len == 0 || begin >= psz || len > psz - begin)
+		return SK_EINVAL;
+	struct bt_span sp;
+	int r = bt_metainfo_first_span(m, (uint64_t)piece * m->piece_length + begin,
+				       len, &sp);
+	if (r < 0)
+		return r;
+	if (sp.len < len)
+		return 1;
+	if ((r = file_fd(s, sp.file)) < 0)
+		return r;
+	*fd = r;
+	*off = sp.file_off;
+	return 0;
+}
+
 int bt_storage_hash_rest(struct bt_storage *s, uint32_t piece, uint32_t from,
 			 void *ctx, uint8_t *buf)
 {

@@ -62,6 +62,12 @@ int bt_storage_write(struct bt_storage *s, uint32_t piece, uint32_t begin,
 int bt_storage_read(struct bt_storage *s, uint32_t piece, uint32_t begin,
 		    void *p, uint32_t len);
 
+/* Where bytes [begin, begin + len) of piece `piece` are, when they lie in
+ * one file: 0 with *fd (open, owned by the storage) and *off set; 1 when
+ * they cross a file boundary (use bt_storage_read); < 0 as for read. */
+int bt_storage_locate(struct bt_storage *s, uint32_t piece, uint32_t begin,
+		      uint32_t len, int *fd, uint64_t *off);
+
 /* SHA-1 of the piece's bytes from `from` to its end, fed into ctx (an
  * EVP_MD_CTX already initialised for SHA-1 with the bytes before `from`);
  * buf is scratch of at least BT_STORAGE_CHUNK bytes. */

@@ -252,6 +252,34 @@ static int op_read(void *ud, const struct bt_block *b, uint8_t *out)
 	return r;
 }
 
+/* A block goes out straight from the file (sendfile: no copy through user
+ * space) when it lies in one file; else through op_read into p->out. */
+static int op_send(void *ud, struct bt_psess *p, const struct bt_block *b,
+		   const uint8_t *hdr)
+{
+	struct bt_client *cl = ud;
+	struct bt_pconn *pc = pconn_of(p);
+	int fd;
+	uint64_t off;
+	if (pc->closing || !pc->open || !pc->c)
+		return 0;
+	int r = bt_storage_locate(&cl->st, b->piece, b->begin, b->len, &fd, &off);
+	if (r != 0) {
+		if (r < 0)
+			sk_log_warn("read: %s", cl->st.error);
+		return r < 0 ? -1 : 0;
+	}
+	/* what the session queued before this piece goes first */
+	if (sk_buf_len(&p->out) && sk_conn_write_buf(pc->c, &p->out) < 0)
+		return 2; /* the connection failed: its on_close cleans up */
+	r = sk_conn_write_file(pc->c, hdr, 13, fd, off, b->len);
+	if (r == 0)
+		return sk_conn_congested(pc->c) ? 2 : 1;
+	sk_log_warn("peer %s: piece %" PRIu32 ": %s", pc->name, b->piece,
+		    sk_strerror(r));
+	return r == SK_EIO || r == SK_EBADF ? -1 : 2;
+}
+
 static int op_block(void *ud, struct bt_psess *p, const struct bt_block *b,
 		    const uint8_t *data, int picked)
 {
@@ -305,6 +333,7 @@ static void op_interest(void *ud, struct bt_psess *p)
 const struct bt_swarm_ops bt_client_ops = {
 	.handshake = op_handshake,
 	.read = op_read,
+	.send = op_send,
 	.block = op_block,
 	.interest = op_interest,
 };

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bt/storage.h"
 #include "bt/wire.h"
@@ -90,6 +91,41 @@ TEST(multi_file_write_read)
 			ASSERT_MEMEQ(buf, ref, n);
 		}
 	}
+	/* locate: a range inside one file gives its fd and offset (the same
+	 * bytes pread finds there); one across a boundary says so (1) */
+	int inside = 0, across = 0;
+	for (uint32_t i = 0; i < m.npieces; i++) {
+		uint32_t psz = bt_piece_size(&m, i);
+		for (uint32_t b = 0; b < psz; b += 3001) {
+			uint32_t n = psz - b < 4099 ? psz - b : 4099;
+			int fd;
+			uint64_t off;
+			int r = bt_storage_locate(&s, i, b, n, &fd, &off);
+			uint64_t at = (uint64_t)i * m.piece_length + b;
+			size_t f = 0;
+			while (f + 1 < m.nfiles && m.files[f + 1].offset <= at)
+				f++;
+			while (m.files[f].length == 0) /* empty files hold nothing */
+				f++;
+			bool one = at + n <= m.files[f].offset + m.files[f].length;
+			ASSERT_EQ(r, one ? 0 : 1);
+			if (r == 1) {
+				across++;
+				continue;
+			}
+			inside++;
+			ASSERT_EQ(off, at - m.files[f].offset);
+			ASSERT_EQ(pread(fd, buf, n, (off_t)off), (ssize_t)n);
+			fx_fill(ref, at, n);
+			ASSERT_MEMEQ(buf, ref, n);
+		}
+	}
+	ASSERT(inside > 10 && across > 2);
+	int lfd;
+	uint64_t loff;
+	ASSERT_EQ(bt_storage_locate(&s, m.npieces, 0, 1, &lfd, &loff), SK_EINVAL);
+	ASSERT_EQ(bt_storage_locate(&s, 0, 0, 0, &lfd, &loff), SK_EINVAL);
+
 	/* out of range */
 	ASSERT_EQ(bt_storage_read(&s, 0, 0, buf, m.piece_length + 1), SK_EINVAL);
 	ASSERT_EQ(bt_storage_read(&s, m.npieces, 0, buf, 1), SK_EINVAL);
