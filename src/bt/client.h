@@ -85,7 +85,7 @@ struct bt_bucket {
 	int64_t tokens;
 };
 
-struct bt_phash; /* incremental piece hash (torrent.c) */
+struct bt_verify; /* verify.h */
 
 struct bt_client {
 	sk_loop *loop;
@@ -96,8 +96,7 @@ struct bt_client {
 	struct bt_swarm sw;
 	struct bt_choker ch;
 	struct bt_tc *tc;
-	struct bt_phash **ph;     /* per piece, while partial */
-	uint8_t *scratch;         /* BT_STORAGE_CHUNK bytes */
+	struct bt_verify *verify; /* piece checks on a thread; NULL when seeding */
 
 	struct bt_pconn peers;    /* list head */
 	unsigned npeers;

@@ -27,15 +27,11 @@
 #include <openssl/evp.h>
 
 #include "bt/client.h"
+#include "bt/verify.h"
 #include "util/log.h"
 
 #define MAX_STRIKES 3
 #define SYNC_EVERY_MS 30000
-
-struct bt_phash {
-	EVP_MD_CTX *ctx;
-	uint32_t hashed; /* bytes of the piece fed to ctx, from its start */
-};
 
 static struct bt_pconn *pconn_of(struct bt_psess *p)
 {
@@ -45,15 +41,6 @@ static struct bt_pconn *pconn_of(struct bt_psess *p)
 static bool live(const struct bt_pconn *pc)
 {
 	return !pc->closing && pc->s.state == BT_PS_ACTIVE;
-}
-
-static void ph_free(struct bt_client *cl, uint32_t i)
-{
-	if (!cl->ph[i])
-		return;
-	EVP_MD_CTX_free(cl->ph[i]->ctx);
-	free(cl->ph[i]);
-	cl->ph[i] = NULL;
 }
 
 /* ---- bans -------------------------------------------------------------------------- */
@@ -155,18 +142,13 @@ static void complete(struct bt_client *cl)
 	check_limits(cl);
 }
 
-/* The last block of piece i arrived: 0, or -1 when `from` must go. */
-static int piece_complete(struct bt_client *cl, struct bt_pconn *from, uint32_t i)
+/* The verdict on piece i, whose blocks were all on disk (verify.c, on the
+ * loop thread, outside every peer's callback: dropping peers is safe). */
+static void on_verdict(void *ud, uint32_t i, int verdict)
 {
-	struct bt_phash *h = cl->ph[i];
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-	bool ok = h && bt_storage_hash_rest(&cl->st, i, h->hashed, h->ctx,
-					    cl->scratch) == 0 &&
-		  EVP_DigestFinal_ex(h->ctx, md, &len) == 1 && len == BT_HASH_LEN &&
-		  memcmp(md, bt_piece_hash(&cl->m, i), BT_HASH_LEN) == 0;
-	ph_free(cl, i);
-	if (ok) {
+	struct bt_client *cl = ud;
+	cl->sw.now = sk_loop_now(cl->loop);
+	if (verdict == BT_VERIFY_OK) {
 		bt_picker_verified(&cl->pk, i);
 		cl->pieces_fetched++;
 		sk_log_debug("piece %" PRIu32 " verified", i);
@@ -174,37 +156,38 @@ static int piece_complete(struct bt_client *cl, struct bt_pconn *from, uint32_t 
 			if (!live(pc))
 				continue;
 			bt_psess_have(&pc->s, i);
-			if (pc != from)
-				bt_net_flush(pc);
+			bt_net_flush(pc);
 		}
 		if (bt_picker_done(&cl->pk))
 			complete(cl);
-		return 0;
+		return;
 	}
 	uint32_t who[16];
 	size_t n = bt_picker_failed(&cl->pk, i, who, 16);
+	if (verdict == BT_VERIFY_ERROR) { /* our disk, not the peers */
+		sk_log_error("piece %" PRIu32 ": cannot read it back from %s", i,
+			     cl->o.dir);
+		bt_client_stop(cl, BT_EXIT_ERROR);
+		return;
+	}
 	cl->bad_pieces++;
 	sk_log_warn("piece %" PRIu32 " failed its hash check (%zu peer%s sent it)",
 		    i, n, n == 1 ? "" : "s");
-	int ret = 0;
 	for (size_t k = 0; k < n; k++) {
 		BT_FOREACH_PEER(cl, pc, nx) {
 			if (pc->closing || pc->s.id != who[k])
 				continue;
-			if (n == 1 || ++pc->strikes >= MAX_STRIKES) {
-				ban(cl, pc, from);
-				if (pc == from) {
-					snprintf(from->s.why, sizeof from->s.why,
-						 "sent bad data");
-					ret = -1;
-				} else {
-					bt_net_drop(pc, "sent bad data");
-				}
-			}
+			if (n == 1 || ++pc->strikes >= MAX_STRIKES)
+				ban(cl, pc, NULL);
 			break;
 		}
 	}
-	return ret;
+	/* the piece is wanted again */
+	BT_FOREACH_PEER(cl, pc, nx)
+		if (live(pc)) {
+			bt_psess_fill(&pc->s);
+			bt_net_flush(pc);
+		}
 }
 
 /* ---- the session callbacks -------------------------------------------------------- */
@@ -293,25 +276,16 @@ static int op_block(void *ud, struct bt_psess *p, const struct bt_block *b,
 		return -1;
 	}
 	cl->downloaded += b->len;
-	struct bt_phash *h = cl->ph[b->piece];
-	if (!h && (h = calloc(1, sizeof *h)) != NULL) {
-		if (!(h->ctx = EVP_MD_CTX_new()) ||
-		    EVP_DigestInit_ex(h->ctx, EVP_sha1(), NULL) != 1) {
-			EVP_MD_CTX_free(h->ctx);
-			free(h);
-			h = NULL;
-		}
-		cl->ph[b->piece] = h;
-	}
-	if (h && b->begin == h->hashed && EVP_DigestUpdate(h->ctx, data, b->len) == 1)
-		h->hashed += b->len;
 	/* endgame: the other requests for this block are void now */
 	if (bt_picker_endgame(&cl->pk))
 		BT_FOREACH_PEER(cl, q, nx)
 			if (q != pc && live(q) && bt_psess_cancel(&q->s, b))
 				bt_net_flush(q);
-	if (picked == BT_PICK_COMPLETE)
-		return piece_complete(cl, pc, b->piece);
+	if (picked == BT_PICK_COMPLETE &&
+	    (!cl->verify || bt_verify_submit(cl->verify, b->piece) < 0)) {
+		sk_log_error("piece %" PRIu32 ": cannot queue its check", b->piece);
+		bt_client_stop(cl, BT_EXIT_ERROR);
+	}
 	return 0;
 }
 
@@ -518,10 +492,7 @@ int bt_client_init(struct bt_client *cl, sk_loop *loop,
 		sk_log_error("%s", cl->st.error);
 		return o->seed_only ? BT_EXIT_BADDATA : BT_EXIT_ERROR;
 	}
-	cl->ph = calloc(cl->m.npieces, sizeof *cl->ph);
-	cl->scratch = malloc(BT_STORAGE_CHUNK);
-	if (!cl->ph || !cl->scratch ||
-	    bt_picker_init(&cl->pk, cl->m.npieces, cl->m.piece_length,
+	if (bt_picker_init(&cl->pk, cl->m.npieces, cl->m.piece_length,
 			   cl->m.total_length) < 0) {
 		sk_log_error("out of memory");
 		return BT_EXIT_ERROR;
@@ -553,6 +524,12 @@ int bt_client_init(struct bt_client *cl, sk_loop *loop,
 		return BT_EXIT_BADDATA;
 	}
 	cl->complete = bt_picker_done(&cl->pk);
+	int vr = cl->complete ? 0 : bt_verify_new(loop, &cl->m, cl->st.dirfd, on_verdict,
+						  cl, &cl->verify);
+	if (vr < 0) {
+		sk_log_error("piece checker: %s", sk_strerror(vr));
+		return BT_EXIT_ERROR;
+	}
 	cl->seeding_since = cl->started_ms;
 	make_peer_id(cl->sw.peer_id);
 	cl->sw.m = &cl->m;
@@ -615,10 +592,7 @@ void bt_client_free(struct bt_client *cl)
 	if (cl->tc)
 		bt_tc_free(cl->tc);
 	cl->tc = NULL;
-	for (uint32_t i = 0; cl->ph && i < cl->m.npieces; i++)
-		ph_free(cl, i);
-	free(cl->ph);
-	free(cl->scratch);
+	bt_verify_free(cl->verify); /* before the storage: it reads the files */
 	free(cl->known);
 	free(cl->banned);
 	if (cl->pk.npieces)
