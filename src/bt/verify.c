@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/opensslv.h>
 
 #define READ_CHUNK (128u * 1024) /* stays in L2 while it is hashed */
 #define MAX_FDS 64               /* worker descriptors open at once */
@@ -50,7 +51,8 @@ struct bt_verify {
 	unsigned nopen;
 	uint8_t *buf;
 	EVP_MD_CTX *ctx;
-	EVP_MD *md;
+	const EVP_MD *md;
+	EVP_MD *fetched; /* owned, when the explicit fetch worked */
 };
 
 static void ring_push(struct ring *r, uint32_t cap, uint32_t x)
@@ -200,7 +202,10 @@ int bt_verify_new(sk_loop *loop, const struct bt_metainfo *m, int dirfd,
 	v->buf = malloc(READ_CHUNK);
 	v->ctx = EVP_MD_CTX_new();
 	/* fetched once: an implicit fetch in every EVP_DigestInit_ex locks */
-	v->md = EVP_MD_fetch(NULL, "SHA1", NULL);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	v->fetched = EVP_MD_fetch(NULL, "SHA1", NULL);
+#endif
+	v->md = v->fetched ? v->fetched : EVP_sha1();
 	if (!v->todo.v || !v->out.v || !v->fds || !v->buf || !v->ctx || !v->md)
 		goto fail;
 	for (size_t i = 0; i < m->nfiles; i++)
@@ -257,7 +262,9 @@ void bt_verify_free(struct bt_verify *v)
 		close(v->efd);
 	pthread_mutex_destroy(&v->mu);
 	pthread_cond_destroy(&v->cv);
-	EVP_MD_free(v->md);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	EVP_MD_free(v->fetched);
+#endif
 	EVP_MD_CTX_free(v->ctx);
 	free(v->buf);
 	free(v->fds);
