@@ -160,7 +160,9 @@ SK_EXPORT void sk_conn_read_start(sk_conn *c);
 /* Half-close: send FIN once the queue has drained; reading goes on. */
 SK_EXPORT int sk_conn_shutdown(sk_conn *c);
 /* Graceful close: stop reading, send what is queued, then close.
- * on_close(0) follows. */
+ * on_close(0) follows.  Also before the connection is open: what was
+ * written goes out once the connect (and TLS handshake) is done, without
+ * on_open; if that fails, on_close says why. */
 SK_EXPORT void sk_conn_close(sk_conn *c);
 /* Abortive close: drop the queue and reset the connection (RST).
  * on_close(0) follows. */

@@ -390,6 +390,12 @@ static void after_drain(sk_conn *c)
 	if (drained(c)) {
 		if (c->out.cap > KEEP_OUT_STORAGE)
 			sk_buf_free(&c->out);
+		/* Closed during a TLS handshake with plaintext waiting (see
+		 * sk_conn_close): the handshake's own records drained, the
+		 * end comes after it, from sk__conn_closed_ready(). */
+		if ((c->flags & (SK__C_CLOSING | SK__C_TLS_HS | SK__C_READ_OFF)) ==
+		    (SK__C_CLOSING | SK__C_TLS_HS))
+			return;
 		if (c->flags & SK__C_CLOSING) {
 			finish(c);
 			return;
@@ -788,7 +794,11 @@ static void conn_pending_cb(struct sk__pending *p)
 	}
 	if (c->flags & SK__C_READ_RETRY) {
 		c->flags &= ~SK__C_READ_RETRY;
-		if (c->flags & SK__C_READ_OFF)
+		/* output first: a client's queue waits for this look after
+		 * its connect, whether or not it reads (an edge is spent) */
+		if (!(c->flags & SK__C_DRIVER) && c->io.fd >= 0 && c->out.len)
+			flush_fd(c);
+		if (c->flags & (SK__C_DEAD | SK__C_READ_OFF))
 			return;
 		if (c->in && c->in->len)
 			call_on_read(c, c->in);
@@ -801,8 +811,6 @@ static void conn_pending_cb(struct sk__pending *p)
 			return;
 		}
 		if (!(c->flags & (SK__C_DEAD | SK__C_DRIVER)) && c->io.fd >= 0) {
-			if (c->out.len)
-				flush_fd(c);
 			/* Read to EAGAIN, not to a short read: an edge that
 			 * came while reading was off is spent, and the FIN
 			 * it may have announced raises no new one. */
@@ -861,12 +869,22 @@ void sk_conn_close(sk_conn *c)
 {
 	if (c->flags & (SK__C_DEAD | SK__C_CLOSING))
 		return;
+	if ((c->flags & SK__C_TLS_HS) && sk__tls_holds_plain(c)) {
+		/* What the program wrote waits for the handshake: let it
+		 * finish (reading on, for the peer's handshake records), send
+		 * that, then close_notify; sk__conn_closed_ready() ends it. */
+		c->flags |= SK__C_CLOSING;
+		(void)sk__tls_shutdown(c); /* remembered until the handshake ends */
+		return;
+	}
 	c->flags |= SK__C_CLOSING | SK__C_READ_OFF;
 	if (c->tls && !(c->flags & SK__C_TLS_HS))
 		(void)sk__tls_shutdown(c);
 	if (c->flags & SK__C_DEAD)
 		return;
-	if (drained(c) || (c->flags & SK__C_CONNECTING) || c->io.fd < 0) {
+	/* Still connecting with bytes queued: they go out once connected
+	 * (or the connect fails, and on_close says so). */
+	if (drained(c) || (c->io.fd < 0 && !(c->flags & SK__C_CONNECTING))) {
 		finish(c);
 		return;
 	}
@@ -874,6 +892,17 @@ void sk_conn_close(sk_conn *c)
 		c->loop->be->conn_read(c, false);
 	else
 		io_refresh(c);
+}
+
+void sk__conn_closed_ready(sk_conn *c)
+{
+	c->flags |= SK__C_READ_OFF;
+	if (c->flags & SK__C_DRIVER)
+		c->loop->be->conn_read(c, false);
+	else
+		io_refresh(c);
+	if (drained(c))
+		finish(c);
 }
 
 void sk_conn_abort(sk_conn *c)

@@ -79,6 +79,10 @@ void sk__conn_ready(sk_conn *c)
 {
 	c->flags &= ~SK__C_TLS_HS;
 	sk__connect_stop(c);
+	if (c->flags & SK__C_CLOSING) { /* closed by the program meanwhile */
+		sk__conn_closed_ready(c);
+		return;
+	}
 	if (c->listener) {
 		sk_listener *l = c->listener;
 		sk__connect_free(c);

@@ -299,6 +299,11 @@ int sk__tls_start(sk_conn *c);                               /* begin handshake 
 int sk__tls_shutdown(sk_conn *c);                            /* close_notify */
 void sk__tls_free(sk_conn *c);
 const char *sk__tls_alpn(const sk_conn *c);
+/* Plaintext written before the handshake ended, still waiting for it. */
+bool sk__tls_holds_plain(const sk_conn *c);
+/* The handshake of a connection the program already closed is done: end it
+ * once its output (that plaintext, then close_notify) has drained. */
+void sk__conn_closed_ready(sk_conn *c);
 
 /* ---- listeners --------------------------------------------------------------- */
 struct sk_listener {

@@ -846,6 +846,11 @@ int sk__tls_write(sk_conn *c, const void *p, size_t n)
 	return write_plain(c, p, n);
 }
 
+bool sk__tls_holds_plain(const sk_conn *c)
+{
+	return c->tls && sk_buf_len(&c->tls->pending) > 0;
+}
+
 int sk__tls_shutdown(sk_conn *c)
 {
 	struct sk__tls *t = c->tls;

@@ -419,6 +419,80 @@ TEST(half_close_server_first)
 	sk_loop_free(loop);
 }
 
+/* ---- close before the connection is open ---------------------------------------- */
+
+struct sink {
+	sk_listener *l;
+	struct sk_buf got;
+	int closed, err, eof;
+};
+static void sink_read(sk_conn *c, struct sk_buf *in, void *ud)
+{
+	struct sink *k = ud;
+	ASSERT_OK(sk_buf_append(&k->got, sk_buf_data(in), in->len));
+	sk_buf_consume(in, in->len);
+}
+static void sink_eof(sk_conn *c, void *ud)
+{
+	((struct sink *)ud)->eof++;
+	sk_conn_close(c);
+}
+static void sink_close(sk_conn *c, int err, void *ud)
+{
+	struct sink *k = ud;
+	k->closed++;
+	k->err = err;
+}
+static const struct sk_conn_cbs sink_cbs = {
+	.on_read = sink_read, .on_eof = sink_eof, .on_close = sink_close};
+static void sink_accept(sk_listener *l, sk_conn *c, void *ud)
+{
+	sk_conn_set_cbs(c, &sink_cbs, ud);
+}
+
+struct early {
+	int opened, closed, err;
+};
+static void early_open(sk_conn *c, void *ud) { ((struct early *)ud)->opened++; }
+static void early_close(sk_conn *c, int err, void *ud)
+{
+	struct early *e = ud;
+	e->closed++;
+	e->err = err;
+}
+static const struct sk_conn_cbs early_cbs = {.on_open = early_open, .on_close = early_close};
+
+TEST(close_while_connecting_sends_queue)
+{
+	/* write + close right after sk_connect: the bytes still arrive (by
+	 * address, and by a name that must be resolved first) */
+	sk_loop *loop = test_loop();
+	const char *targets[] = {"127.0.0.1", "localhost"};
+	for (size_t t = 0; t < 2; t++) {
+		struct sink k = {0};
+		sk_buf_init(&k.got, 1u << 20);
+		ASSERT_OK(sk_listen(loop, "127.0.0.1:0", NULL, sink_accept, &k, &k.l));
+		char addr[64];
+		snprintf(addr, sizeof addr, "%s:%u", targets[t], sk_listener_port(k.l));
+		struct early e = {0};
+		struct sk_conn_opts o = {.family = AF_INET};
+		sk_conn *c;
+		ASSERT_OK(sk_connect(loop, addr, &o, &early_cbs, &e, &c));
+		ASSERT_OK(sk_conn_write(c, "hello, early\n", 13));
+		sk_conn_close(c);
+		test_run_until(loop, &e.closed, 10000);
+		test_run_until(loop, &k.closed, 10000);
+		ASSERT_EQ(e.err, 0);
+		ASSERT_EQ(e.opened, 0); /* the program closed it: no on_open */
+		ASSERT_EQ(k.eof, 1);
+		ASSERT_EQ(k.got.len, 13);
+		ASSERT_MEMEQ(sk_buf_data(&k.got), "hello, early\n", 13);
+		sk_buf_free(&k.got);
+		sk_listener_close(k.l);
+	}
+	sk_loop_free(loop);
+}
+
 /* ---- failures ------------------------------------------------------------------- */
 
 TEST(peer_reset_mid_stream)
@@ -944,7 +1018,7 @@ TEST(fd_pipe_file_and_devnull)
 	sk_loop_free(loop);
 }
 
-TEST_MAIN(TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(write_file_sendfile_and_queue), TEST_ENTRY(coalesced_writes), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
+TEST_MAIN(TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(close_while_connecting_sends_queue), TEST_ENTRY(write_file_sendfile_and_queue), TEST_ENTRY(coalesced_writes), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
 	  TEST_ENTRY(unix_stream_path_and_abstract),
 	  TEST_ENTRY(clients_1000_concurrent), TEST_ENTRY(half_close_client_first),
 	  TEST_ENTRY(half_close_server_first), TEST_ENTRY(peer_reset_mid_stream),

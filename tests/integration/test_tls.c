@@ -264,6 +264,84 @@ TEST(tls_echo)
 	certdir_remove(&d);
 }
 
+/* Written and closed before the handshake: sent after it, then
+ * close_notify; the program that closed it gets no on_open. */
+struct tsink {
+	struct sk_buf got;
+	int eof, closed, err;
+};
+static void tsink_read(sk_conn *c, struct sk_buf *in, void *ud)
+{
+	struct tsink *k = ud;
+	ASSERT_OK(sk_buf_append(&k->got, sk_buf_data(in), sk_buf_len(in)));
+	sk_buf_consume(in, sk_buf_len(in));
+}
+static void tsink_eof(sk_conn *c, void *ud)
+{
+	((struct tsink *)ud)->eof++;
+	sk_conn_close(c);
+}
+static void tsink_close(sk_conn *c, int err, void *ud)
+{
+	struct tsink *k = ud;
+	k->closed++;
+	k->err = err;
+}
+static const struct sk_conn_cbs tsink_cbs = {
+	.on_read = tsink_read, .on_eof = tsink_eof, .on_close = tsink_close};
+static void tsink_accept(sk_listener *l, sk_conn *c, void *ud)
+{
+	sk_conn_set_cbs(c, &tsink_cbs, ud);
+}
+
+struct tearly {
+	int opened, closed, err;
+};
+static void tearly_open(sk_conn *c, void *ud) { ((struct tearly *)ud)->opened++; }
+static void tearly_close(sk_conn *c, int err, void *ud)
+{
+	struct tearly *e = ud;
+	e->closed++;
+	e->err = err;
+}
+static const struct sk_conn_cbs tearly_cbs = {.on_open = tearly_open,
+					      .on_close = tearly_close};
+
+TEST(tls_close_before_handshake_sends)
+{
+	struct certdir d;
+	certdir_make(&d);
+	sk_tls_ctx *sctx = server_ctx_files(&d, NULL);
+	sk_tls_ctx *cctx = client_ctx_trusting(&d, NULL);
+	sk_loop *loop = test_loop();
+	struct tsink k = {0};
+	sk_buf_init(&k.got, 1u << 20);
+	sk_listener *l;
+	struct sk_listen_opts lo = {.tls = sctx};
+	ASSERT_OK(sk_listen(loop, "127.0.0.1:0", &lo, tsink_accept, &k, &l));
+	char addr[64];
+	snprintf(addr, sizeof addr, "127.0.0.1:%u", sk_listener_port(l));
+	struct sk_conn_opts o = {.tls = cctx};
+	struct tearly e = {0};
+	sk_conn *c;
+	ASSERT_OK(sk_connect(loop, addr, &o, &tearly_cbs, &e, &c));
+	ASSERT_OK(sk_conn_write(c, "sent after the handshake\n", 25));
+	sk_conn_close(c);
+	test_run_until(loop, &e.closed, 10000);
+	test_run_until(loop, &k.closed, 10000);
+	ASSERT_EQ(e.err, 0);
+	ASSERT_EQ(e.opened, 0);
+	ASSERT_EQ(k.eof, 1); /* close_notify, not a truncation */
+	ASSERT_EQ(sk_buf_len(&k.got), 25);
+	ASSERT_MEMEQ(sk_buf_data(&k.got), "sent after the handshake\n", 25);
+	sk_listener_close(l);
+	sk_loop_free(loop);
+	sk_buf_free(&k.got);
+	sk_tls_ctx_free(sctx);
+	sk_tls_ctx_free(cctx);
+	certdir_remove(&d);
+}
+
 TEST(tls_untrusted_selfsigned)
 {
 	sk_tls_ctx *sctx = NULL, *cctx = NULL;
@@ -673,7 +751,7 @@ TEST(tls_ctx_errors)
 	certdir_remove(&d2);
 }
 
-TEST_MAIN(TEST_ENTRY(tls_echo), TEST_ENTRY(tls_untrusted_selfsigned),
+TEST_MAIN(TEST_ENTRY(tls_close_before_handshake_sends), TEST_ENTRY(tls_echo), TEST_ENTRY(tls_untrusted_selfsigned),
 	  TEST_ENTRY(tls_hostname_mismatch), TEST_ENTRY(tls_alpn),
 	  TEST_ENTRY(tls_close_notify), TEST_ENTRY(tls_read_pause_small),
 	  TEST_ENTRY(tls_read_pause_large),
