@@ -33,6 +33,7 @@
 #include "bt/tracker_proto.h"
 #include "util/app_version.h"
 #include "util/log.h"
+#include "util/num.h"
 
 #define WALK_MAX_DEPTH 64
 #define PIECE_MIN (16u * 1024)
@@ -90,26 +91,6 @@ static void usage(FILE *f)
 		AUTO_PIECES);
 }
 
-/* "262144", "256K", "256k", "4M", "4MiB" -> bytes; 0 when malformed. */
-static uint64_t parse_size(const char *s)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return 0;
-	uint64_t mul = 1;
-	if (*end == 'k' || *end == 'K')
-		mul = 1024, end++;
-	else if (*end == 'm' || *end == 'M')
-		mul = 1024 * 1024, end++;
-	if (mul > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
-		end += strlen(end);
-	if (*end || v > UINT32_MAX)
-		return 0;
-	return v * mul;
-}
-
 static int bad_usage(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "sockit bt create: ");
@@ -138,15 +119,14 @@ static int opt_value(struct create_opts *o, int c, char *arg)
 	case 'd': o->no_date = true; return 0;
 	case 'f': o->force = true; return 0;
 	case 'l':
-		v = parse_size(arg);
-		if (v < PIECE_MIN || v > PIECE_MAX || (v & (v - 1)))
+		if (util_parse_num(arg, true, PIECE_MIN, PIECE_MAX, &v) < 0 ||
+		    (v & (v - 1)))
 			return bad_usage("bad piece size '%s': a power of two "
 					 "from 16K to 64M", arg);
 		o->piece_size = (uint32_t)v;
 		return 0;
 	case 'j':
-		v = parse_size(arg);
-		if (v < 1 || v > 64)
+		if (util_parse_num(arg, false, 1, 64, &v) < 0)
 			return bad_usage("bad thread count '%s' (1-64)", arg);
 		o->threads = (unsigned)v;
 		return 0;

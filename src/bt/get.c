@@ -3,7 +3,6 @@
  * and the exit code around struct bt_client (client.h).
  */
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "bt/bt.h"
 #include "bt/client.h"
 #include "util/log.h"
+#include "util/num.h"
 
 static void usage(FILE *f, bool seed)
 {
@@ -63,34 +63,13 @@ static int bad(const char *cmd, const char *what, const char *arg)
 	return BT_EXIT_USAGE;
 }
 
-/* "100", "64K", "2.5M", "1G" -> bytes */
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v < 0 || !isfinite(v))
-		return -1;
-	double mul = 1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1024; end++; break;
-	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
-	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-	default: break;
-	}
-	if (*end || v * mul > 1e15)
-		return -1;
-	*out = (uint64_t)(v * mul);
-	return 0;
-}
-
 static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	if (end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
+	uint64_t v;
+	int r = util_parse_num(s, false, lo, hi, &v);
+	if (r == 0)
+		*out = (unsigned)v;
+	return r;
 }
 
 enum {
@@ -142,7 +121,8 @@ static int parse_opts(const char *cmd, int argc, char **argv,
 			break;
 		case 'D':
 		case 'U':
-			if (parse_size(optarg, c == 'D' ? &o->max_down : &o->max_up) < 0)
+			if (util_parse_num(optarg, true, 0, UINT64_C(1) << 50,
+					   c == 'D' ? &o->max_down : &o->max_up) < 0)
 				return bad(cmd, "bad rate", optarg);
 			break;
 		case OPT_ANNOUNCE_IP: o->announce_ip = optarg; break;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cat/cat_int.h"
+#include "util/num.h"
 
 static const char usage_text[] =
 	"usage: sockit cat [options] HOST PORT          connect (TCP; -u UDP)\n"
@@ -116,11 +117,8 @@ long cat_parse_duration(const char *s)
 /* A decimal number in [lo, hi]; -1 if it is not one. */
 static long parse_num(const char *s, long lo, long hi)
 {
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	long v = strtol(s, &end, 10);
-	return *end || v < lo || v > hi ? -1 : v;
+	uint64_t v;
+	return util_parse_num(s, false, (uint64_t)lo, (uint64_t)hi, &v) < 0 ? -1 : (long)v;
 }
 
 /* ---- endpoints ------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "sockit/error.h"
+#include "util/num.h"
 
 #define MOTD_MAX (64 * 1024)
 
@@ -145,21 +146,11 @@ void irc_config_free(struct irc_config *c)
 static int parse_uint(const char *v, unsigned long min, unsigned long max,
 		      unsigned long *out)
 {
-	char *end;
-	errno = 0;
-	if (!isdigit((unsigned char)*v))
-		return SK_EINVAL;
-	unsigned long long x = strtoull(v, &end, 10);
-	unsigned long long mult = 1;
-	if (*end == 'k' || *end == 'K')
-		mult = 1024, end++;
-	else if (*end == 'm' || *end == 'M')
-		mult = 1024 * 1024, end++;
-	if (errno || *end || x > ULONG_MAX / mult || x * mult < min ||
-	    x * mult > max)
-		return SK_EINVAL;
-	*out = (unsigned long)(x * mult);
-	return 0;
+	uint64_t x;
+	int r = util_parse_num(v, true, min, max, &x);
+	if (r == 0)
+		*out = (unsigned long)x;
+	return r;
 }
 
 static int read_motd(struct irc_config *c, const char *path, char *err,
