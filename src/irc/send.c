@@ -117,38 +117,40 @@ static const char *target_of(const struct irc_client *c)
 	return c->nick[0] ? c->nick : "*";
 }
 
+/* One line from the server to c: head (e.g. "001 nick ") then fmt. */
+static void server_vline(struct irc_server *s, struct irc_client *c,
+			 const char *head, const char *fmt, va_list ap)
+{
+	char text[1024];
+	if (c->flags & (IRC_CF_DEAD | IRC_CF_KILLQ) ||
+	    vsnprintf(text, sizeof text, fmt, ap) < 0)
+		return;
+	sk_buf_clear(&s->line);
+	if (irc_fmtline(&s->line, NULL, s->cfg->server_name, "%s%s", head,
+			text) > 0)
+		send_line_buf(s, c);
+}
+
 void irc_num(struct irc_server *s, struct irc_client *c, int code,
 	     const char *fmt, ...)
 {
-	if (c->flags & (IRC_CF_DEAD | IRC_CF_KILLQ))
-		return;
-	char text[1024];
+	char head[IRC_NICKLEN_MAX + 8];
 	va_list ap;
+	snprintf(head, sizeof head, "%03d %s ", code, target_of(c));
 	va_start(ap, fmt);
-	int n = vsnprintf(text, sizeof text, fmt, ap);
+	server_vline(s, c, head, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	sk_buf_clear(&s->line);
-	if (irc_fmtline(&s->line, NULL, s->cfg->server_name, "%03d %s %s",
-			code, target_of(c), text) > 0)
-		send_line_buf(s, c);
 }
 
 void irc_notice(struct irc_server *s, struct irc_client *c, const char *fmt,
 		...)
 {
-	if (c->flags & (IRC_CF_DEAD | IRC_CF_KILLQ))
-		return;
-	char text[1024];
+	char head[IRC_NICKLEN_MAX + 16];
 	va_list ap;
+	snprintf(head, sizeof head, "NOTICE %s :", target_of(c));
 	va_start(ap, fmt);
-	int n = vsnprintf(text, sizeof text, fmt, ap);
+	server_vline(s, c, head, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	irc_sendf(s, c, s->cfg->server_name, "NOTICE %s :%s", target_of(c),
-		  text);
 }
 
 void irc_std_reply(struct irc_server *s, struct irc_client *c,
