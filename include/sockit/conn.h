@@ -131,11 +131,13 @@ SK_EXPORT int sk_conn_write_buf(sk_conn *c, struct sk_buf *src);
  * behind queued bytes) is read with pread into the queue.  sendfile(2)
  * cannot suppress SIGPIPE, so that path is taken only while the program
  * ignores SIGPIPE (signal(SIGPIPE, SIG_IGN)); otherwise pread is used.
+ * The disposition is looked up once per loop iteration: set it before
+ * the first write of an iteration, not between two.
  * When the socket pushed back, the connection counts as congested until
  * its queue is down to low water (on_drain then): a writer that stops at
  * sk_conn_congested() and goes on in on_drain keeps finding the queue
- * empty, so its bytes keep leaving without a copy (low_water 0 for that).  The file's bytes
- * must not change until sent.  0, or as sk_conn_write, or a read error of
+ * empty, so its bytes keep leaving without a copy (low_water 0 for that).
+ * The file's bytes must not change until sent.  0, or as sk_conn_write, or a read error of
  * fd (SK_EIO: the file is shorter than off + len; SK_EBADF): a failure
  * after any byte of hdr went out also closes the connection with it. */
 SK_EXPORT int sk_conn_write_file(sk_conn *c, const void *hdr, size_t hn, int fd,
@@ -156,6 +158,16 @@ SK_EXPORT void sk_conn_trim(sk_conn *c);
  * follows the bytes still held, after sk_conn_read_start(). */
 SK_EXPORT void sk_conn_read_stop(sk_conn *c);
 SK_EXPORT void sk_conn_read_start(sk_conn *c);
+
+/* Called from on_read when it left a partial message: on_read cannot go
+ * on before the input holds n bytes (its message's whole length), so it is
+ * not called again with fewer (on_eof still comes at the end of input).
+ * The next read then completes the message from its first bytes and hands
+ * the rest over without copying it, where the bytes held would otherwise
+ * be copied along with everything read behind them.  Cleared at the next
+ * on_read; n above max_in counts as max_in.  Without a hint the library
+ * tops up by a few KiB, doubling while on_read takes nothing. */
+SK_EXPORT void sk_conn_read_need(sk_conn *c, size_t n);
 
 /* Half-close: send FIN once the queue has drained; reading goes on. */
 SK_EXPORT int sk_conn_shutdown(sk_conn *c);

@@ -101,7 +101,7 @@ static int parse_opts(const char *cmd, int argc, char **argv,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	unsigned u;
+	unsigned u = 0;
 	int c;
 	size_t np = 0;
 

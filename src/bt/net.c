@@ -103,6 +103,20 @@ static void on_open(sk_conn *c, void *ud)
 	bt_net_flush(pc);
 }
 
+/* The whole length of the partial message at the head of in (0: none, or
+ * still in the handshake): the library completes it from the next read and
+ * hands the rest of that read over without copying it. */
+static size_t partial_need(const struct bt_pconn *pc, const struct sk_buf *in)
+{
+	size_t n = sk_buf_len(in);
+	if (n == 0 || pc->s.state != BT_PS_ACTIVE)
+		return 0;
+	if (n < 4)
+		return 4;
+	const uint8_t *d = sk_buf_data(in);
+	return 4 + ((size_t)d[0] << 24 | (size_t)d[1] << 16 | (size_t)d[2] << 8 | d[3]);
+}
+
 static void on_read(sk_conn *c, struct sk_buf *in, void *ud)
 {
 	struct bt_pconn *pc = ud;
@@ -126,6 +140,9 @@ static void on_read(sk_conn *c, struct sk_buf *in, void *ud)
 		bt_net_drop(pc, pc->s.why);
 		return;
 	}
+	size_t need = partial_need(pc, in);
+	if (need)
+		sk_conn_read_need(c, need);
 	bt_net_serve(pc);
 	bt_net_flush(pc);
 }

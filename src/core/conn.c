@@ -200,6 +200,7 @@ static void free_in(sk_conn *c)
 /* Call on_read with buf, then keep what was left in c->in. */
 static void call_on_read(sk_conn *c, struct sk_buf *buf)
 {
+	c->need = 0;
 	c->flags |= SK__C_IN_CB;
 	if (c->cbs && c->cbs->on_read)
 		c->cbs->on_read(c, buf, c->ud);
@@ -232,11 +233,66 @@ static void call_on_read(sk_conn *c, struct sk_buf *buf)
 		free_in(c);
 }
 
+void sk_conn_read_need(sk_conn *c, size_t n)
+{
+	c->need = n > c->max_in ? c->max_in : (uint32_t)n;
+}
+
+#define TOPUP_MIN 4096u /* without a hint: first top-up, then doubled */
+
+/* Bytes are held from an earlier read and on_read is live.  Rather than
+ * copy all of p behind them (and, as reads rarely end on a message
+ * boundary, every byte read after them, for as long as the stream lasts),
+ * copy only what completes the held message: the program's hint, or
+ * TOPUP_MIN doubling while on_read takes none of it.  Once on_read has
+ * used up every byte held from before p, the rest of p goes out borrowed.
+ * c->in is always a suffix of (bytes held before) + p[0, appended). */
+static void deliver_topup(sk_conn *c, const uint8_t *p, size_t n)
+{
+	size_t appended = 0, step = TOPUP_MIN;
+	while (appended < n) {
+		size_t held = c->in->len;
+		size_t t = c->need > held ? c->need - held : step;
+		if (t > n - appended)
+			t = n - appended;
+		if (held + t > c->max_in || sk_buf_append(c->in, p + appended, t) < 0) {
+			sk__conn_fail(c, SK_ENOBUFS);
+			return;
+		}
+		appended += t;
+		if (c->need > c->in->len)
+			continue; /* p ran out: the loop ends, the bytes wait */
+		call_on_read(c, c->in);
+		if (c->flags & SK__C_DEAD)
+			return;
+		size_t left = c->in ? c->in->len : 0;
+		if (left <= appended) { /* nothing from before p is left */
+			free_in(c);
+			sk__conn_deliver(c, p + (appended - left), n - (appended - left));
+			return;
+		}
+		if (c->flags & SK__C_READ_OFF) { /* keep the rest, unseen */
+			sk__conn_deliver(c, p + appended, n - appended);
+			return;
+		}
+		if (left == held + t && step < ((size_t)1 << 30))
+			step *= 2; /* on_read took nothing: it needs more */
+	}
+}
+
 void sk__conn_deliver(sk_conn *c, const uint8_t *p, size_t n)
 {
 	if (c->flags & SK__C_DEAD || n == 0)
 		return;
-	if (c->in || (c->flags & (SK__C_READ_OFF | SK__C_IN_CB))) {
+	/* (A completion driver's bytes read ahead of a read_start keep the
+	 * plain path below: they may exceed max_in.) */
+	bool retry = (c->flags & SK__C_DRIVER) && (c->flags & SK__C_READ_RETRY);
+	if (c->in && c->in->len && !retry &&
+	    !(c->flags & (SK__C_READ_OFF | SK__C_IN_CB))) {
+		deliver_topup(c, p, n);
+		return;
+	}
+	if (c->in || n < c->need || (c->flags & (SK__C_READ_OFF | SK__C_IN_CB))) {
 		/* Bytes already waiting (or the program is not reading, or
 		 * this is a nested delivery): append behind them. */
 		if (!c->in) {
@@ -261,7 +317,8 @@ void sk__conn_deliver(sk_conn *c, const uint8_t *p, size_t n)
 			sk__conn_fail(c, SK_ENOBUFS);
 			return;
 		}
-		if (c->flags & (SK__C_READ_OFF | SK__C_IN_CB))
+		if ((c->flags & (SK__C_READ_OFF | SK__C_IN_CB)) ||
+		    c->in->len < c->need)
 			return;
 		call_on_read(c, c->in);
 		return;
@@ -589,11 +646,18 @@ static int queue_file(sk_conn *c, int fd, uint64_t off, size_t len)
 
 /* sendfile(2) has no MSG_NOSIGNAL: on a reset socket it raises SIGPIPE.
  * The library never touches the process's signals, so it takes that path
- * only while the program ignores SIGPIPE itself. */
-static bool sigpipe_ignored(void)
+ * only while the program ignores SIGPIPE itself.  The answer is kept for
+ * one loop iteration: a program that changes the disposition does so from
+ * a callback, and a write of many blocks then costs one sigaction(). */
+static bool sigpipe_ignored(sk_loop *loop)
 {
-	struct sigaction sa;
-	return sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+	if (loop->sigpipe_wake != loop->wakes) {
+		struct sigaction sa;
+		loop->sigpipe_ign = sigaction(SIGPIPE, NULL, &sa) == 0 &&
+				    sa.sa_handler == SIG_IGN;
+		loop->sigpipe_wake = loop->wakes;
+	}
+	return loop->sigpipe_ign;
 }
 
 int sk_conn_write_file(sk_conn *c, const void *hdr, size_t hn, int fd,
@@ -611,7 +675,7 @@ int sk_conn_write_file(sk_conn *c, const void *hdr, size_t hn, int fd,
 	bool zc = !c->tls && c->io.fd >= 0 && c->out.len == 0 &&
 		  c->out_inflight == 0 &&
 		  !(c->flags & (SK__C_CONNECTING | SK__C_PIPE | SK__C_FILE)) &&
-		  sigpipe_ignored();
+		  sigpipe_ignored(c->loop);
 	while (zc && hn) {
 		ssize_t k = send(c->io.fd, h, hn,
 				 MSG_NOSIGNAL | MSG_DONTWAIT | (len ? MSG_MORE : 0));
@@ -800,7 +864,7 @@ static void conn_pending_cb(struct sk__pending *p)
 			flush_fd(c);
 		if (c->flags & (SK__C_DEAD | SK__C_READ_OFF))
 			return;
-		if (c->in && c->in->len)
+		if (c->in && c->in->len && c->in->len >= c->need)
 			call_on_read(c, c->in);
 		if (c->tls && !(c->flags & SK__C_DEAD))
 			sk__tls_input(c, NULL, 0);

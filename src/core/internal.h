@@ -156,6 +156,9 @@ struct sk_loop {
 	const struct sk__backend *be;
 	void *bdata;              /* backend state */
 	uint64_t now;             /* ms, cached */
+	uint64_t wakes;           /* backend waits returned: one per iteration */
+	uint64_t sigpipe_wake;    /* conn.c: SIGPIPE's disposition as seen at */
+	bool sigpipe_ign;         /* that wake (UINT64_MAX: never looked) */
 	unsigned alive;           /* active handles that keep the loop running */
 	_Atomic int stop;
 	bool running;
@@ -249,6 +252,7 @@ struct sk_conn {
 	struct sk_buf *in;          /* unconsumed input, NULL when none */
 	struct sk_buf out;          /* queued output (ciphertext under TLS) */
 	uint32_t max_in;
+	uint32_t need;              /* sk_conn_read_need: on_read waits for it */
 	uint32_t high_water, low_water;
 	uint32_t drv_ops;           /* completion backend: operations in flight */
 	uint32_t out_inflight;      /* bytes the driver took from out, unsent */

@@ -194,6 +194,7 @@ int sk_loop_new(sk_loop **out, const char *backend)
 	sk_loop *loop = calloc(1, sizeof *loop);
 	if (!loop)
 		return SK_ENOMEM;
+	loop->sigpipe_wake = UINT64_MAX; /* not looked at yet */
 	sk__list_init(&loop->pending);
 	sk__list_init(&loop->conns);
 	sk__list_init(&loop->timers);
@@ -289,6 +290,7 @@ int sk_loop_run_once(sk_loop *loop, int timeout_ms)
 			t = next;
 	}
 	int r = loop->be->wait(loop, t);
+	loop->wakes++;
 	if (r < 0 && r != SK_EAGAIN) {
 		loop->running = false;
 		bury(loop);

@@ -864,6 +864,128 @@ TEST(coalesced_writes)
 	sk_loop_free(loop);
 }
 
+/* ---- partial messages: topped up, the rest of a read borrowed --------------- */
+
+/* Frames of 4-byte big-endian length + bytes (31 * frame + i) & 0xff, 1 to
+ * 40,000 bytes long, so nearly every read ends inside one. */
+#define NF_FRAMES 300
+struct nf {
+	sk_listener *l;
+	struct lim srv;
+	bool hint;            /* client calls sk_conn_read_need */
+	size_t need;          /* last hint given */
+	int frames, bad, short_calls, closed, err, eofs;
+	int partial;          /* a call left a partial frame behind */
+	int borrowed_after;   /* calls on a borrowed buffer after that */
+	int owned_calls;
+};
+static size_t nf_len(int i) { return 1 + (size_t)((i * 7919u) % 40000u); }
+static void nf_accept(sk_listener *l, sk_conn *c, void *ud)
+{
+	struct nf *x = ud;
+	sk_conn_set_cbs(c, &lim_cbs, &x->srv);
+	uint8_t *f = malloc(4 + 40000);
+	ASSERT(f != NULL);
+	for (int i = 0; i < NF_FRAMES; i++) {
+		size_t n = nf_len(i);
+		f[0] = (uint8_t)(n >> 24), f[1] = (uint8_t)(n >> 16);
+		f[2] = (uint8_t)(n >> 8), f[3] = (uint8_t)n;
+		for (size_t j = 0; j < n; j++)
+			f[4 + j] = (uint8_t)(31u * (unsigned)i + j);
+		ASSERT_OK(sk_conn_write(c, f, 4 + n));
+	}
+	free(f);
+	sk_conn_close(c);
+}
+static void nf_read(sk_conn *c, struct sk_buf *in, void *ud)
+{
+	struct nf *x = ud;
+	if (in->len < x->need)
+		x->short_calls++;
+	if (in->flags & SK_BUF_BORROWED) {
+		if (x->partial)
+			x->borrowed_after++;
+	} else {
+		x->owned_calls++;
+	}
+	x->need = 0;
+	for (;;) {
+		const uint8_t *d = sk_buf_data(in);
+		if (in->len < 4) {
+			if (x->hint)
+				sk_conn_read_need(c, x->need = 4);
+			break;
+		}
+		size_t n = (size_t)d[0] << 24 | (size_t)d[1] << 16 | (size_t)d[2] << 8 | d[3];
+		if (in->len < 4 + n) {
+			if (x->hint)
+				sk_conn_read_need(c, x->need = 4 + n);
+			break;
+		}
+		if (n != nf_len(x->frames))
+			x->bad++;
+		for (size_t j = 0; j < n; j++)
+			if (d[4 + j] != (uint8_t)(31u * (unsigned)x->frames + j)) {
+				x->bad++;
+				break;
+			}
+		x->frames++;
+		sk_buf_consume(in, 4 + n);
+	}
+	if (in->len)
+		x->partial++;
+}
+static void nf_eof(sk_conn *c, void *ud) { ((struct nf *)ud)->eofs++; sk_conn_close(c); }
+static void nf_close(sk_conn *c, int err, void *ud)
+{
+	struct nf *x = ud;
+	x->closed++;
+	x->err = err;
+}
+static const struct sk_conn_cbs nf_cbs = {.on_read = nf_read, .on_eof = nf_eof, .on_close = nf_close};
+
+static void need_run(sk_loop *loop, struct nf *x)
+{
+	struct sk_listen_opts lo = {0};
+	ASSERT_OK(sk_listen(loop, "127.0.0.1:0", &lo, nf_accept, x, &x->l));
+	char addr[SK_ADDR_STRLEN];
+	struct sk_addr a;
+	ASSERT_OK(sk_listener_addr(x->l, &a));
+	sk_addr_format(&a, addr, sizeof addr);
+	sk_conn *c;
+	ASSERT_OK(sk_connect(loop, addr, NULL, &nf_cbs, x, &c));
+	test_run_until(loop, &x->closed, 10000);
+	test_run_until(loop, &x->srv.closed, 5000);
+	sk_listener_close(x->l);
+}
+
+TEST(read_need_tops_up_partial_messages)
+{
+	sk_loop *loop = test_loop();
+	struct nf x = {.hint = true};
+	need_run(loop, &x);
+	ASSERT_EQ(x.err, 0);
+	ASSERT_EQ(x.eofs, 1);
+	ASSERT_EQ(x.frames, NF_FRAMES);
+	ASSERT_EQ(x.bad, 0);
+	/* never called with less than it asked for */
+	ASSERT_EQ(x.short_calls, 0);
+	/* reads kept ending inside frames, yet the stream went back to
+	 * borrowed buffers after them instead of copying on for good */
+	ASSERT(x.partial > 10);
+	ASSERT(x.borrowed_after > x.partial / 2);
+
+	/* without a hint: the same bytes, topped up blindly */
+	struct nf y = {.hint = false};
+	need_run(loop, &y);
+	ASSERT_EQ(y.err, 0);
+	ASSERT_EQ(y.frames, NF_FRAMES);
+	ASSERT_EQ(y.bad, 0);
+	ASSERT(y.partial > 10);
+	ASSERT(y.borrowed_after > 0);
+	sk_loop_free(loop);
+}
+
 /* ---- file bytes: sendfile while nothing is queued, pread behind ---------------- */
 
 struct wf {
@@ -1018,7 +1140,7 @@ TEST(fd_pipe_file_and_devnull)
 	sk_loop_free(loop);
 }
 
-TEST_MAIN(TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(close_while_connecting_sends_queue), TEST_ENTRY(write_file_sendfile_and_queue), TEST_ENTRY(coalesced_writes), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
+TEST_MAIN(TEST_ENTRY(read_need_tops_up_partial_messages), TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(close_while_connecting_sends_queue), TEST_ENTRY(write_file_sendfile_and_queue), TEST_ENTRY(coalesced_writes), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
 	  TEST_ENTRY(unix_stream_path_and_abstract),
 	  TEST_ENTRY(clients_1000_concurrent), TEST_ENTRY(half_close_client_first),
 	  TEST_ENTRY(half_close_server_first), TEST_ENTRY(peer_reset_mid_stream),

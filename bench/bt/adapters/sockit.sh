@@ -18,7 +18,10 @@ sockit_start() {
         --listen "$ip:$port" --no-progress \
         --on-complete "date +%s.%N >'$wd/DONE.tmp' && mv '$wd/DONE.tmp' '$wd/DONE'" \
         ${BT_SOCKIT_ARGS:-}
-    # the seeder may still be checking its data; a dead process is the failure
+    # The seeder may still be checking its data (a dead process is the
+    # failure).  Leechers are not waited for, as with the other adapters:
+    # the clock runs while they start one after another.
+    [ "$role" = seed ] || return 0
     wait_listen "$ip" "$port" 15 || kill -0 "$(cat "$wd/pid")" 2>/dev/null
 }
 sockit_version() { "$(sockit_bin)" --version 2>&1 | head -1; }
