@@ -47,7 +47,10 @@ fail() {
 # bg NAME CMD... : run in the background (bounded), output in NAME.err
 bg() {
 	local name=$1; shift
-	timeout 90 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	# --foreground: a TERM to timeout reaches the program once (without it
+	# timeout also signals its process group: a second TERM, which makes
+	# sockit quit at once instead of stopping cleanly with exit 0)
+	timeout --foreground 90 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	pids+=("$!")
 	eval "pid_$name=$!"
 }
@@ -141,7 +144,7 @@ if command -v aria2c >/dev/null; then
 	      --auto-save-interval=0 --summary-interval=0 --console-log-level=warn
 	      --bt-tracker-interval=2)
 	bg aseed aria2c "${aria[@]}" --interface=127.0.0.20 --listen-port="$(free_port)" \
-		--check-integrity=true --seed-time=2 -d "$tmp/src" "$tmp/t.torrent"
+		--check-integrity=true --seed-time=2 --seed-ratio=0.0 -d "$tmp/src" "$tmp/t.torrent"
 	wait_seeders "$tmp/t.torrent" 1 20
 	sockit_get from_aria2 127.0.0.21
 	halt aseed
