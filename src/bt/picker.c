@@ -196,9 +196,14 @@ static void take_free(struct pick_ctx *c, struct bt_partial *pp)
 	}
 }
 
+/* Endgame copies are taken from the end: a peer sends what was asked of
+ * it in order, so its last blocks are the ones that arrive last, and a
+ * copy of those from another peer is the one that saves time; a copy of
+ * the next block in its pipe arrives after it (or with it: both are sent,
+ * the cancel comes too late) and is pure waste. */
 static void take_dup(struct pick_ctx *c, struct bt_partial *pp)
 {
-	for (uint32_t b = 0; b < pp->nblocks && c->n < c->max; b++) {
+	for (uint32_t b = pp->nblocks; b-- > 0 && c->n < c->max; ) {
 		if (pp->got[b] || pp->req[b] == 0 || pp->req[b] >= c->p->max_dup)
 			continue;
 		struct bt_block blk = {pp->index, b * BT_BLOCK_SIZE,
@@ -302,7 +307,7 @@ size_t bt_picker_pick(struct bt_picker *p, uint32_t peer, const uint8_t *bits,
 	}
 	/* 5. endgame */
 	if (c.n < max && bt_picker_endgame(p))
-		for (k = 0; k < p->nparts && c.n < max; k++) {
+		for (k = p->nparts; k-- > 0 && c.n < max; ) {
 			struct bt_partial *pp = &p->parts[k];
 			if ((!pp->exclusive || pp->owner == peer) &&
 			    peer_has(&c, pp->index))

@@ -1,12 +1,11 @@
 /*
  * src/bt/torrent.c - the swarm-level logic of one torrent (see client.h).
  *
- * Verification.  A piece is hashed while its blocks arrive: as long as
- * they come in order (the picker gives a piece to one peer, which asks for
- * its blocks in order) each block is fed to the piece's SHA-1 straight
- * from the receive buffer; blocks that came out of order are read back
- * from disk when the piece is complete.  Only a piece whose hash matches
- * is marked as ours, announced with HAVE and served; nothing else is ever
+ * Verification.  Blocks are written with pwrite as they arrive; a piece
+ * whose blocks are all on disk goes to the checker thread (verify.c),
+ * which reads it back and hashes it, so SHA-1 runs beside the network
+ * instead of in its way.  Only a piece whose hash matches is marked as
+ * ours, announced with HAVE and served (on_verdict); nothing else is ever
  * reported complete, to peers or trackers.
  *
  * Bad data.  A failed piece names the peers that sent its blocks.  A piece

@@ -185,10 +185,14 @@ TEST(endgame)
 
 	ASSERT_OK(bt_picker_init(&p, 2, 2 * BLK, 4 * BLK));
 	ASSERT_EQ(bt_picker_pick(&p, 1, NULL, NULL, NULL, NULL, out, 16), 4);
+	struct bt_block last = out[3]; /* what peer 1 will send last */
 	ASSERT(bt_picker_endgame(&p));
 	/* peer 2 gets duplicates, but not the one it says it has out */
 	size_t n = bt_picker_pick(&p, 2, NULL, NULL, excl_piece0, NULL, out, 16);
 	ASSERT_EQ(n, 3);
+	/* ... from the end of peer 1's pipe, where a copy can win the race */
+	ASSERT_EQ(out[0].piece, last.piece);
+	ASSERT_EQ(out[0].begin, last.begin);
 	for (size_t i = 0; i < n; i++)
 		ASSERT(!(out[i].piece == 0 && out[i].begin == 0));
 	/* max_dup (2) reached: nothing more for peer 3 but piece 0 block 0 */
