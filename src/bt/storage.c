@@ -68,37 +68,23 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static void close_all(struct bt_storage *s)
-{
-	for (size_t i = 0; i < s->m->nfiles; i++)
-		if (s->fds[i] >= 0) {
-			close(s->fds[i]);
-			s->fds[i] = -1;
-		}
-	s->nopen = 0;
-}
-
-/* The descriptor of file i, opened on first use. */
+/* The descriptor of file i, opened on first use (what was written goes
+ * to disk before the cache closes descriptors to make room). */
 static int file_fd(struct bt_storage *s, size_t i)
 {
-	char path[PATH_MAX];
-	if (s->fds[i] >= 0)
-		return s->fds[i];
-	if (s->nopen >= BT_STORAGE_MAX_FDS) {
-		/* Crude but bounded: a torrent with more files than that is
-		 * read mostly in file order anyway. */
+	if (s->fc.fds[i] >= 0)
+		return s->fc.fds[i];
+	if (bt_fdcache_full(&s->fc))
 		bt_storage_sync(s);
-		close_all(s);
+	int fd = bt_fdcache_get(&s->fc, i);
+	if (fd == -ENAMETOOLONG)
+		return fail(s, fd, s->m->files[i].path, "path too long");
+	if (fd < 0) {
+		char path[PATH_MAX];
+		if (bt_metainfo_file_path(s->m, i, path, sizeof path) < 0)
+			snprintf(path, sizeof path, "%s", s->m->files[i].path);
+		return fail(s, fd, path, NULL);
 	}
-	int r = bt_metainfo_file_path(s->m, i, path, sizeof path);
-	if (r < 0)
-		return fail(s, r, s->m->files[i].path, "path too long");
-	int fl = (s->flags & BT_STORAGE_READONLY) ? O_RDONLY : O_RDWR;
-	int fd = openat(s->dirfd, path, fl | O_CLOEXEC);
-	if (fd < 0)
-		return fail(s, -errno, path, NULL);
-	s->fds[i] = fd;
-	s->nopen++;
 	return fd;
 }
 
@@ -141,12 +127,7 @@ static int create_file(struct bt_storage *s, size_t i)
 		close(fd);
 		return fail(s, r, path, NULL);
 	}
-	if (s->nopen < BT_STORAGE_MAX_FDS) {
-		s->fds[i] = fd;
-		s->nopen++;
-	} else {
-		close(fd);
-	}
+	bt_fdcache_adopt(&s->fc, i, fd);
 	return 0;
 }
 
@@ -157,15 +138,14 @@ int bt_storage_open(struct bt_storage *s, const struct bt_metainfo *m,
 	s->m = m;
 	s->flags = flags;
 	s->dirfd = -1;
-	s->fds = malloc(m->nfiles * sizeof *s->fds);
-	s->dirty = calloc(m->nfiles, sizeof *s->dirty);
+	s->dirty = calloc(m->nfiles ? m->nfiles : 1, sizeof *s->dirty);
 	s->dir = strdup(dir);
-	if (!s->fds || !s->dirty || !s->dir) {
+	if (!s->dirty || !s->dir ||
+	    bt_fdcache_init(&s->fc, m, -1, (flags & BT_STORAGE_READONLY) ? O_RDONLY : O_RDWR,
+			    BT_STORAGE_MAX_FDS) < 0) {
 		bt_storage_close(s);
 		return fail(s, SK_ENOMEM, dir, NULL);
 	}
-	for (size_t i = 0; i < m->nfiles; i++)
-		s->fds[i] = -1;
 	int r = 0;
 	if ((flags & BT_STORAGE_CREATE) && (r = mkdir_p(dir)) < 0) {
 		fail(s, r, dir, NULL);
@@ -176,6 +156,7 @@ int bt_storage_open(struct bt_storage *s, const struct bt_metainfo *m,
 		r = fail(s, -errno, dir, NULL);
 		goto err;
 	}
+	s->fc.dirfd = s->dirfd;
 	for (size_t i = 0; i < m->nfiles; i++) {
 		if (flags & BT_STORAGE_CREATE)
 			r = create_file(s, i);
@@ -197,14 +178,12 @@ err:;
 
 void bt_storage_close(struct bt_storage *s)
 {
-	if (s->fds && s->m)
-		close_all(s);
+	if (s->fc.fds)
+		bt_fdcache_free(&s->fc);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
-	free(s->fds);
 	free(s->dirty);
 	free(s->dir);
-	s->fds = NULL;
 	s->dirty = NULL;
 	s->dir = NULL;
 	s->dirfd = -1;
@@ -305,9 +284,9 @@ int bt_storage_sync(struct bt_storage *s)
 {
 	int err = 0;
 	for (size_t i = 0; i < s->m->nfiles; i++) {
-		if (!s->dirty[i] || s->fds[i] < 0)
+		if (!s->dirty[i] || s->fc.fds[i] < 0)
 			continue;
-		if (fdatasync(s->fds[i]) < 0 && err == 0)
+		if (fdatasync(s->fc.fds[i]) < 0 && err == 0)
 			err = fail(s, -errno, s->m->files[i].path, NULL);
 		s->dirty[i] = false;
 	}

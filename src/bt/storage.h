@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bt/fdcache.h"
 #include "bt/metainfo.h"
 
 #define BT_STORAGE_MAX_FDS 128
@@ -38,9 +39,8 @@ enum {
 struct bt_storage {
 	const struct bt_metainfo *m;
 	int dirfd;           /* the download directory */
-	int *fds;            /* per file, -1 while closed */
+	struct bt_fdcache fc; /* the files' descriptors */
 	bool *dirty;         /* written since the last sync */
-	unsigned nopen;
 	unsigned flags;
 	bool existed;        /* some file was already there at open */
 	char *dir;

@@ -596,7 +596,7 @@ void bt_client_free(struct bt_client *cl)
 	free(cl->banned);
 	if (cl->pk.npieces)
 		bt_picker_free(&cl->pk);
-	if (cl->st.fds)
+	if (cl->st.fc.fds)
 		bt_storage_close(&cl->st);
 	bt_metainfo_free(&cl->m);
 	memset(cl, 0, sizeof *cl);

@@ -8,6 +8,8 @@
  */
 #include "bt/verify.h"
 
+#include "bt/fdcache.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,7 +34,6 @@ struct ring {
 struct bt_verify {
 	sk_loop *loop;
 	const struct bt_metainfo *m;
-	int dirfd;
 	bt_verify_cb done;
 	void *ud;
 	sk_io *io;
@@ -47,8 +48,7 @@ struct bt_verify {
 	uint32_t pending;          /* loop thread only */
 
 	/* worker only */
-	int *fds;
-	unsigned nopen;
+	struct bt_fdcache fc; /* its own descriptors, read-only */
 	uint8_t *buf;
 	EVP_MD_CTX *ctx;
 	const EVP_MD *md;
@@ -68,33 +68,6 @@ static uint32_t ring_pop(struct ring *r, uint32_t cap)
 	return x;
 }
 
-static void close_fds(struct bt_verify *v)
-{
-	for (size_t i = 0; i < v->m->nfiles; i++)
-		if (v->fds[i] >= 0) {
-			close(v->fds[i]);
-			v->fds[i] = -1;
-		}
-	v->nopen = 0;
-}
-
-static int file_fd(struct bt_verify *v, size_t i)
-{
-	char path[PATH_MAX];
-	if (v->fds[i] >= 0)
-		return v->fds[i];
-	if (v->nopen >= MAX_FDS)
-		close_fds(v);
-	if (bt_metainfo_file_path(v->m, i, path, sizeof path) < 0)
-		return -ENAMETOOLONG;
-	int fd = openat(v->dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	v->fds[i] = fd;
-	v->nopen++;
-	return fd;
-}
-
 /* BT_VERIFY_OK / BAD / ERROR for piece i, read back from the files. */
 static int check(struct bt_verify *v, uint32_t i)
 {
@@ -109,7 +82,7 @@ static int check(struct bt_verify *v, uint32_t i)
 		struct bt_span sp;
 		if (bt_metainfo_first_span(m, off, left, &sp) < 0)
 			return BT_VERIFY_ERROR;
-		int fd = file_fd(v, sp.file);
+		int fd = bt_fdcache_get(&v->fc, sp.file);
 		if (fd < 0)
 			return BT_VERIFY_ERROR;
 		for (uint32_t done = 0; done < sp.len;) {
@@ -153,7 +126,7 @@ static void *worker(void *arg)
 		(void)w;
 	}
 	pthread_mutex_unlock(&v->mu);
-	close_fds(v);
+	bt_fdcache_close_all(&v->fc);
 	return NULL;
 }
 
@@ -189,7 +162,6 @@ int bt_verify_new(sk_loop *loop, const struct bt_metainfo *m, int dirfd,
 		return SK_ENOMEM;
 	v->loop = loop;
 	v->m = m;
-	v->dirfd = dirfd;
 	v->done = done;
 	v->ud = ud;
 	v->efd = -1;
@@ -198,7 +170,7 @@ int bt_verify_new(sk_loop *loop, const struct bt_metainfo *m, int dirfd,
 	int r = SK_ENOMEM;
 	v->todo.v = malloc(m->npieces * sizeof *v->todo.v);
 	v->out.v = malloc(m->npieces * sizeof *v->out.v);
-	v->fds = malloc(m->nfiles * sizeof *v->fds);
+	int fr = bt_fdcache_init(&v->fc, m, dirfd, O_RDONLY, MAX_FDS);
 	v->buf = malloc(READ_CHUNK);
 	v->ctx = EVP_MD_CTX_new();
 	/* fetched once: an implicit fetch in every EVP_DigestInit_ex locks */
@@ -206,10 +178,8 @@ int bt_verify_new(sk_loop *loop, const struct bt_metainfo *m, int dirfd,
 	v->fetched = EVP_MD_fetch(NULL, "SHA1", NULL);
 #endif
 	v->md = v->fetched ? v->fetched : EVP_sha1();
-	if (!v->todo.v || !v->out.v || !v->fds || !v->buf || !v->ctx || !v->md)
+	if (!v->todo.v || !v->out.v || fr < 0 || !v->buf || !v->ctx || !v->md)
 		goto fail;
-	for (size_t i = 0; i < m->nfiles; i++)
-		v->fds[i] = -1;
 	if ((v->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		r = -errno;
 		goto fail;
@@ -267,7 +237,8 @@ void bt_verify_free(struct bt_verify *v)
 #endif
 	EVP_MD_CTX_free(v->ctx);
 	free(v->buf);
-	free(v->fds);
+	if (v->fc.fds)
+		bt_fdcache_free(&v->fc);
 	free(v->todo.v);
 	free(v->out.v);
 	free(v);

@@ -246,5 +246,57 @@ TEST(single_file_and_errors)
 	bt_metainfo_free(&m);
 }
 
-TEST_MAIN(TEST_ENTRY(multi_file_write_read), TEST_ENTRY(recheck_keeps_verified_pieces),
+/* Fewer descriptors than files: the cache closes them all to make room
+ * (after a sync), reopens on demand, and every byte still lands right. */
+TEST(descriptor_cache_bounded)
+{
+	struct bt_metainfo m;
+	struct bt_storage s;
+	char dir[64];
+
+	fx_torrent(&m, "fdc", sizes, 7, true, 16384);
+	fx_tmpdir(dir, sizeof dir);
+	ASSERT_OK(bt_storage_open(&s, &m, dir, BT_STORAGE_CREATE));
+	ASSERT(s.fc.nopen <= BT_STORAGE_MAX_FDS);
+	s.fc.max = 2; /* white-box: a torrent of many files, in small */
+	bt_fdcache_close_all(&s.fc);
+	write_all(&s, &m, 5000);
+	ASSERT(s.fc.nopen <= 2);
+	for (size_t i = 0; i < m.nfiles; i++)
+		check_file(dir, &m, i);
+	bt_storage_close(&s);
+
+	/* the cache alone: each descriptor is its own file's */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	ASSERT(dfd >= 0);
+	struct bt_fdcache c;
+	ASSERT_OK(bt_fdcache_init(&c, &m, dfd, O_RDONLY, 2));
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < m.nfiles; i++) {
+			int fd = bt_fdcache_get(&c, i);
+			ASSERT(fd >= 0);
+			ASSERT_EQ(bt_fdcache_get(&c, i), fd); /* cached */
+			struct stat st;
+			ASSERT_EQ(fstat(fd, &st), 0);
+			ASSERT_EQ(st.st_size, m.files[i].length);
+			ASSERT(c.nopen <= 2);
+		}
+	/* full: an adopted descriptor is closed, not kept */
+	ASSERT(bt_fdcache_full(&c));
+	size_t closed_one = SIZE_MAX;
+	for (size_t i = 0; i < m.nfiles && closed_one == SIZE_MAX; i++)
+		if (c.fds[i] < 0)
+			closed_one = i;
+	ASSERT(closed_one != SIZE_MAX);
+	int extra = dup(dfd);
+	bt_fdcache_adopt(&c, closed_one, extra);
+	ASSERT_EQ(c.fds[closed_one], -1);
+	ASSERT_EQ(fcntl(extra, F_GETFD), -1); /* closed */
+	bt_fdcache_free(&c);
+	close(dfd);
+	fx_rmrf(dir);
+	bt_metainfo_free(&m);
+}
+
+TEST_MAIN(TEST_ENTRY(descriptor_cache_bounded), TEST_ENTRY(multi_file_write_read), TEST_ENTRY(recheck_keeps_verified_pieces),
 	  TEST_ENTRY(single_file_and_errors))
