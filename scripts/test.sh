@@ -2,7 +2,9 @@
 # scripts/test.sh - the whole test suite; `make test` and CI run this.
 #
 # Steps, in order, stopping at the first failure:
-#   gcc    gcc Debug build with -Werror in build/gcc, then ctest
+#   gcc    gcc Debug build at -O2 (asserts on, and gcc's flow analysis sees
+#          what a Release build's -Wmaybe-uninitialized sees) with -Werror
+#          in build/gcc, then ctest
 #   clang  clang RelWithDebInfo build with -Werror in build/clang, then ctest
 #   asan   clang ASan+UBSan build (-DSK_SANITIZE=ON) in build/asan, then ctest
 #   fuzz   clang libFuzzer build (-DSK_FUZZ=ON) in build/fuzz, then every
@@ -139,7 +141,7 @@ for step in $STEPS; do
 	case $step in
 	gcc)
 		build "$BUILD_ROOT/gcc" gcc -DCMAKE_C_COMPILER=gcc \
-			-DCMAKE_BUILD_TYPE=Debug -DSK_WERROR=ON
+			-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-g -O2" -DSK_WERROR=ON
 		run_ctest "$BUILD_ROOT/gcc" gcc
 		;;
 	clang)

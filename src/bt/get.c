@@ -67,9 +67,10 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
 	uint64_t v;
 	int r = util_parse_num(s, false, lo, hi, &v);
-	if (r == 0)
-		*out = (unsigned)v;
-	return r;
+	if (r < 0)
+		return r;
+	*out = (unsigned)v;
+	return 0;
 }
 
 enum {

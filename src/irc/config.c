@@ -148,9 +148,10 @@ static int parse_uint(const char *v, unsigned long min, unsigned long max,
 {
 	uint64_t x;
 	int r = util_parse_num(v, true, min, max, &x);
-	if (r == 0)
-		*out = (unsigned long)x;
-	return r;
+	if (r < 0)
+		return r;
+	*out = (unsigned long)x;
+	return 0;
 }
 
 static int read_motd(struct irc_config *c, const char *path, char *err,
