@@ -12,14 +12,7 @@
 #include <string.h>
 
 #include "sockit/sockit.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "invariant failed: %s\n", #c);         \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 static void check_hostport(const char *s, size_t n)
 {
@@ -76,8 +69,6 @@ static void check_addr(const char *s, size_t n)
 		CHECK(sk_addr_equal(&a, &b));
 	}
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -14,14 +14,7 @@
 #include <string.h>
 
 #include "bt/bencode.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "invariant failed: %s\n", #c);         \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 /* Re-encode n from its fields; returns the node after its subtree. */
 static const struct bt_bnode *reenc(struct bt_benc *e, const struct bt_bnode *n)
@@ -47,8 +40,6 @@ static const struct bt_bnode *reenc(struct bt_benc *e, const struct bt_bnode *n)
 	}
 	return n + n->span;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

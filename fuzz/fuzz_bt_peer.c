@@ -23,14 +23,7 @@
 #include <string.h>
 
 #include "bt/peer.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "invariant failed: %s\n", #c);         \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 #define NPIECES 9
 #define PLEN (32u * 1024)
@@ -87,7 +80,11 @@ static void op_interest(void *ud, struct bt_psess *p)
 	(void)p;
 }
 
-static const struct bt_swarm_ops ops = {op_handshake, op_read, op_block, op_interest};
+/* no .send: every block goes through op_read into the session's queue */
+static const struct bt_swarm_ops ops = {
+	.handshake = op_handshake, .read = op_read, .block = op_block,
+	.interest = op_interest,
+};
 
 static void check_picker(const struct bt_picker *pk)
 {
@@ -128,8 +125,6 @@ static void check_output(struct bt_psess *p, bool *hs_seen)
 	}
 	CHECK(r == 0 && sk_buf_len(o) == 0); /* only whole messages */
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -14,14 +14,7 @@
 #include <string.h>
 
 #include "bt/wire.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "invariant failed: %s\n", #c);         \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 static int rebuild(struct sk_buf *b, const struct bt_msg *m)
 {
@@ -80,8 +73,6 @@ static void ext_round_trip(const struct bt_msg *m)
 	CHECK(same_ext(&h, &g));
 	sk_buf_free(&b);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,14 +13,7 @@
 #include <string.h>
 
 #include "sockit/sockit.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "invariant failed: %s\n", #c);         \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 static bool inside(const uint8_t *p, size_t n, struct sk_slice s)
 {
@@ -109,8 +102,6 @@ static void reframe(const uint8_t *p, size_t n, unsigned hdr)
 	}
 	sk_buf_free(&b);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

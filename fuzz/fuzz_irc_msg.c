@@ -18,15 +18,7 @@
 #include "irc/casemap.h"
 #include "irc/modes.h"
 #include "irc/proto.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "invariant failed: %s (line %d)\n",    \
-				#c, __LINE__);                                 \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 static const char *base;
 static size_t base_n;
@@ -274,8 +266,6 @@ static void modes(const struct irc_msg *m)
 		done += (size_t)t;
 	}
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

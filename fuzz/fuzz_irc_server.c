@@ -27,15 +27,7 @@
 #include <string.h>
 
 #include "irc/server.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "invariant failed: %s (line %d)\n",    \
-				#c, __LINE__);                                 \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 #define NC 4
 
@@ -160,8 +152,6 @@ static struct irc_server *new_server(bool utf8_only)
 		abort();
 	return s;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -14,14 +14,7 @@
 #include <openssl/evp.h>
 
 #include "bt/metainfo.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "invariant failed: %s\n", #c);         \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 static void check_path(const char *p)
 {
@@ -55,8 +48,6 @@ static void check_piece(const struct bt_metainfo *m, uint32_t i)
 	}
 	CHECK(sum == size);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -14,14 +14,7 @@
 #include <string.h>
 
 #include "bt/tracker_proto.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "invariant failed: %s\n", #c);         \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz.h"
 
 /* A slice that must lie inside the input p[0..n). */
 #define inside(s) in_input(p, n, (s))
@@ -155,8 +148,6 @@ static void url(const uint8_t *p, size_t n)
 	int k = bt_pct_decode((const char *)p, n, out, sizeof out);
 	CHECK(k <= (int)n && (k >= 0 || k == SK_EPROTO || k == SK_ENOBUFS));
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

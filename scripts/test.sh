@@ -159,7 +159,7 @@ for step in $STEPS; do
 		# (fuzzer-no-link) so that libFuzzer sees into it, not only into
 		# the harness; tests are not needed in this tree.
 		build "$BUILD_ROOT/fuzz" fuzz -DCMAKE_C_COMPILER=clang \
-			-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSK_FUZZ=ON -DSK_TESTS=OFF \
+			-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSK_FUZZ=ON -DSK_TESTS=OFF -DSK_WERROR=ON \
 			"-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer"
 		run_fuzz "$BUILD_ROOT/fuzz"
 		;;

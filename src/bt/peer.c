@@ -296,14 +296,6 @@ static void on_cancel(struct bt_psess *p, const struct bt_msg *m)
 	}
 }
 
-static void put32(uint8_t *q, uint32_t v)
-{
-	q[0] = (uint8_t)(v >> 24);
-	q[1] = (uint8_t)(v >> 16);
-	q[2] = (uint8_t)(v >> 8);
-	q[3] = (uint8_t)v;
-}
-
 size_t bt_psess_serve(struct bt_psess *p, size_t budget)
 {
 	size_t done = 0;
@@ -314,11 +306,8 @@ size_t bt_psess_serve(struct bt_psess *p, size_t budget)
 		if (--p->nin == 0)
 			p->in_off = 0;
 		if (p->sw->ops->send && !p->sw->corrupt_uploads) {
-			uint8_t h[13];
-			put32(h, 9 + b.len);
-			h[4] = BT_MSG_PIECE;
-			put32(h + 5, b.piece);
-			put32(h + 9, b.begin);
+			uint8_t h[BT_PIECE_HDR_LEN];
+			bt_piece_header(h, b.piece, b.begin, b.len);
 			int r = p->sw->ops->send(p->sw->ud, p, &b, h);
 			if (r < 0) {
 				reject(p, &b);
@@ -334,21 +323,18 @@ size_t bt_psess_serve(struct bt_psess *p, size_t budget)
 				continue;
 			}
 		}
-		if (sk_buf_reserve(&p->out, 13 + (size_t)b.len, &q) < 0) {
+		if (sk_buf_reserve(&p->out, BT_PIECE_HDR_LEN + (size_t)b.len, &q) < 0) {
 			sent(p, SK_ENOBUFS);
 			break;
 		}
-		put32(q, 9 + b.len);
-		q[4] = BT_MSG_PIECE;
-		put32(q + 5, b.piece);
-		put32(q + 9, b.begin);
-		if (p->sw->ops->read(p->sw->ud, &b, q + 13) < 0) {
+		bt_piece_header(q, b.piece, b.begin, b.len);
+		if (p->sw->ops->read(p->sw->ud, &b, q + BT_PIECE_HDR_LEN) < 0) {
 			reject(p, &b);
 			continue;
 		}
 		if (p->sw->corrupt_uploads)
-			q[13 + b.len / 2] ^= 0x5a;
-		sk_buf_commit(&p->out, 13 + (size_t)b.len);
+			q[BT_PIECE_HDR_LEN + b.len / 2] ^= 0x5a;
+		sk_buf_commit(&p->out, BT_PIECE_HDR_LEN + (size_t)b.len);
 		p->last_tx = p->sw->now;
 		p->up_total += b.len;
 		p->up_acc += b.len;

@@ -254,7 +254,7 @@ static int op_send(void *ud, struct bt_psess *p, const struct bt_block *b,
 	/* what the session queued before this piece goes first */
 	if (sk_buf_len(&p->out) && sk_conn_write_buf(pc->c, &p->out) < 0)
 		return 2; /* the connection failed: its on_close cleans up */
-	r = sk_conn_write_file(pc->c, hdr, 13, fd, off, b->len);
+	r = sk_conn_write_file(pc->c, hdr, BT_PIECE_HDR_LEN, fd, off, b->len);
 	if (r == 0)
 		return sk_conn_congested(pc->c) ? 2 : 1;
 	sk_log_warn("peer %s: piece %" PRIu32 ": %s", pc->name, b->piece,

@@ -260,16 +260,12 @@ int bt_msg_bitfield(struct sk_buf *b, const uint8_t *bits, size_t nbytes)
 	return 0;
 }
 
-int bt_msg_piece_header(struct sk_buf *b, uint32_t index, uint32_t begin,
-			uint32_t len)
+void bt_piece_header(uint8_t hdr[BT_PIECE_HDR_LEN], uint32_t index,
+		     uint32_t begin, uint32_t len)
 {
-	if ((uint64_t)len + 9 > UINT32_MAX)
-		return SK_EMSGSIZE;
-	uint8_t hdr[13];
 	put32(hdr, 9 + len);
 	hdr[4] = BT_MSG_PIECE;
 	put32(put32(hdr + 5, index), begin);
-	return sk_buf_append(b, hdr, sizeof hdr);
 }
 
 int bt_msg_piece(struct sk_buf *b, uint32_t index, uint32_t begin,

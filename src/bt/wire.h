@@ -159,10 +159,12 @@ int bt_msg_block(struct sk_buf *b, int type, uint32_t index, uint32_t begin,
 int bt_msg_bitfield(struct sk_buf *b, const uint8_t *bits, size_t nbytes);
 int bt_msg_piece(struct sk_buf *b, uint32_t index, uint32_t begin,
 		 const void *block, uint32_t len);
-/* Only the 13-byte header of a piece message with a len-byte block; the
- * caller appends (or sends) the block itself right after. */
-int bt_msg_piece_header(struct sk_buf *b, uint32_t index, uint32_t begin,
-			uint32_t len);
+/* Only the 13-byte header of a piece message with a len-byte block (len
+ * at most a block, so 9 + len fits); the caller appends or sends the block
+ * itself right after. */
+#define BT_PIECE_HDR_LEN 13
+void bt_piece_header(uint8_t hdr[BT_PIECE_HDR_LEN], uint32_t index,
+		     uint32_t begin, uint32_t len);
 int bt_msg_port(struct sk_buf *b, uint16_t port);
 int bt_msg_extended(struct sk_buf *b, uint8_t ext_id, const void *payload,
 		    size_t len);

@@ -624,13 +624,17 @@ static int queue_file(sk_conn *c, int fd, uint64_t off, size_t len)
 	int r;
 	if (len == 0)
 		return 0;
-	if (c->tls) {
-		if (!(q = malloc(len)))
-			return SK_ENOMEM;
-		if ((r = pread_all(fd, q, len, off)) == 0)
-			r = sk__tls_write(c, q, len);
-		free(q);
-		return r;
+	if (c->tls) { /* through the record layer, a record's worth at a time */
+		uint8_t chunk[16384];
+		while (len) {
+			size_t k = len < sizeof chunk ? len : sizeof chunk;
+			if ((r = pread_all(fd, chunk, k, off)) < 0 ||
+			    (r = sk__tls_write(c, chunk, k)) < 0)
+				return r;
+			off += k;
+			len -= k;
+		}
+		return 0;
 	}
 	if (c->out.len + c->out_inflight + len > c->out.max ||
 	    sk_buf_reserve(&c->out, len, &q) < 0)

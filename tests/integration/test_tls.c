@@ -342,6 +342,52 @@ TEST(tls_close_before_handshake_sends)
 	certdir_remove(&d);
 }
 
+/* sk_conn_write_file under TLS: no sendfile, the file goes through the
+ * record layer a record's worth at a time, after the header. */
+TEST(tls_write_file)
+{
+	struct certdir d;
+	certdir_make(&d);
+	sk_tls_ctx *sctx = server_ctx_files(&d, NULL);
+	sk_tls_ctx *cctx = client_ctx_trusting(&d, NULL);
+	sk_loop *loop = test_loop();
+	char path[] = "/tmp/sk-tls-file.XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT(fd >= 0);
+	unlink(path);
+	enum { N = 100000, OFF = 1000 }; /* several records, from an offset */
+	static uint8_t data[OFF + N];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 131 + 7);
+	ASSERT_EQ(write(fd, data, sizeof data), (ssize_t)sizeof data);
+	struct tsink k = {0};
+	sk_buf_init(&k.got, 1u << 20);
+	sk_listener *l;
+	struct sk_listen_opts lo = {.tls = sctx};
+	ASSERT_OK(sk_listen(loop, "127.0.0.1:0", &lo, tsink_accept, &k, &l));
+	char addr[64];
+	snprintf(addr, sizeof addr, "127.0.0.1:%u", sk_listener_port(l));
+	struct sk_conn_opts o = {.tls = cctx};
+	struct tearly e = {0};
+	sk_conn *c;
+	ASSERT_OK(sk_connect(loop, addr, &o, &tearly_cbs, &e, &c));
+	ASSERT_OK(sk_conn_write_file(c, "HDR:", 4, fd, OFF, N));
+	sk_conn_close(c);
+	test_run_until(loop, &k.closed, 10000);
+	ASSERT_EQ(k.eof, 1);
+	ASSERT_EQ(sk_buf_len(&k.got), 4 + N);
+	ASSERT_MEMEQ(sk_buf_data(&k.got), "HDR:", 4);
+	ASSERT_MEMEQ(sk_buf_data(&k.got) + 4, data + OFF, N);
+	close(fd);
+	test_run_until(loop, &e.closed, 10000);
+	sk_listener_close(l);
+	sk_loop_free(loop);
+	sk_buf_free(&k.got);
+	sk_tls_ctx_free(sctx);
+	sk_tls_ctx_free(cctx);
+	certdir_remove(&d);
+}
+
 TEST(tls_untrusted_selfsigned)
 {
 	sk_tls_ctx *sctx = NULL, *cctx = NULL;
@@ -751,7 +797,7 @@ TEST(tls_ctx_errors)
 	certdir_remove(&d2);
 }
 
-TEST_MAIN(TEST_ENTRY(tls_close_before_handshake_sends), TEST_ENTRY(tls_echo), TEST_ENTRY(tls_untrusted_selfsigned),
+TEST_MAIN(TEST_ENTRY(tls_close_before_handshake_sends), TEST_ENTRY(tls_write_file), TEST_ENTRY(tls_echo), TEST_ENTRY(tls_untrusted_selfsigned),
 	  TEST_ENTRY(tls_hostname_mismatch), TEST_ENTRY(tls_alpn),
 	  TEST_ENTRY(tls_close_notify), TEST_ENTRY(tls_read_pause_small),
 	  TEST_ENTRY(tls_read_pause_large),

@@ -103,7 +103,9 @@ TEST(messages_round_trip)
 	ASSERT_OK(bt_msg_piece(&b, 4, 49152, block, sizeof block));
 	ASSERT_OK(bt_msg_port(&b, 6881));
 	ASSERT_OK(bt_msg_extended(&b, 3, "d1:xi1ee", 8));
-	ASSERT_OK(bt_msg_piece_header(&b, 5, 0, 3));
+	uint8_t hdr[BT_PIECE_HDR_LEN];
+	bt_piece_header(hdr, 5, 0, 3); /* the header alone, the block after it */
+	ASSERT_OK(sk_buf_append(&b, hdr, sizeof hdr));
 	ASSERT_OK(sk_buf_append(&b, "abc", 3));
 
 	struct bt_msg m;
