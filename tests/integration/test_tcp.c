@@ -959,6 +959,59 @@ static void need_run(sk_loop *loop, struct nf *x)
 	sk_listener_close(x->l);
 }
 
+/* A hint past max_in counts as max_in: the program gets to see the full
+ * buffer (and may give up on the message) before the limit ends it. */
+struct bigneed {
+	size_t seen_max;
+	int calls, closed, err;
+};
+static void big_accept(sk_listener *l, sk_conn *c, void *ud)
+{
+	static uint8_t junk[200000];
+	struct lim *x = ud;
+	sk_conn_set_cbs(c, &lim_cbs, x);
+	ASSERT_OK(sk_conn_write(c, "\x00\x10\x00\x00", 4)); /* 1 MiB follows */
+	ASSERT_OK(sk_conn_write(c, junk, sizeof junk));
+}
+static void big_read(sk_conn *c, struct sk_buf *in, void *ud)
+{
+	struct bigneed *b = ud;
+	b->calls++;
+	if (in->len > b->seen_max)
+		b->seen_max = in->len;
+	sk_conn_read_need(c, 4 + ((size_t)1 << 20));
+}
+static void big_close(sk_conn *c, int err, void *ud)
+{
+	struct bigneed *b = ud;
+	b->closed++;
+	b->err = err;
+}
+static const struct sk_conn_cbs big_cbs = {.on_read = big_read, .on_close = big_close};
+
+TEST(read_need_past_max_in)
+{
+	sk_loop *loop = test_loop();
+	struct lim srv = {0};
+	ASSERT_OK(sk_listen(loop, "127.0.0.1:0", NULL, big_accept, &srv, &srv.l));
+	char addr[SK_ADDR_STRLEN];
+	struct sk_addr a;
+	ASSERT_OK(sk_listener_addr(srv.l, &a));
+	sk_addr_format(&a, addr, sizeof addr);
+	struct bigneed b = {0};
+	struct sk_conn_opts co = {.max_in = 100000}; /* not a read's size */
+	sk_conn *c;
+	ASSERT_OK(sk_connect(loop, addr, &co, &big_cbs, &b, &c));
+	test_run_until(loop, &b.closed, 10000);
+	ASSERT_EQ(b.err, SK_ENOBUFS);
+	/* it saw a full buffer (a completion backend's read may hand over
+	 * one buffer of more) before the limit ended the connection */
+	ASSERT(b.seen_max >= 100000);
+	sk_listener_close(srv.l);
+	test_run_until(loop, &srv.closed, 5000);
+	sk_loop_free(loop);
+}
+
 TEST(read_need_tops_up_partial_messages)
 {
 	sk_loop *loop = test_loop();
@@ -1140,7 +1193,7 @@ TEST(fd_pipe_file_and_devnull)
 	sk_loop_free(loop);
 }
 
-TEST_MAIN(TEST_ENTRY(read_need_tops_up_partial_messages), TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(close_while_connecting_sends_queue), TEST_ENTRY(write_file_sendfile_and_queue), TEST_ENTRY(coalesced_writes), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
+TEST_MAIN(TEST_ENTRY(read_need_past_max_in), TEST_ENTRY(read_need_tops_up_partial_messages), TEST_ENTRY(fd_pipe_file_and_devnull), TEST_ENTRY(close_while_connecting_sends_queue), TEST_ENTRY(write_file_sendfile_and_queue), TEST_ENTRY(coalesced_writes), TEST_ENTRY(echo_1mib_random_chunks), TEST_ENTRY(echo_ipv6),
 	  TEST_ENTRY(unix_stream_path_and_abstract),
 	  TEST_ENTRY(clients_1000_concurrent), TEST_ENTRY(half_close_client_first),
 	  TEST_ENTRY(half_close_server_first), TEST_ENTRY(peer_reset_mid_stream),

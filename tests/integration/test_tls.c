@@ -307,50 +307,62 @@ static void tearly_close(sk_conn *c, int err, void *ud)
 static const struct sk_conn_cbs tearly_cbs = {.on_open = tearly_open,
 					      .on_close = tearly_close};
 
+/* A TLS listener whose connections land in a tsink, and a client
+ * context that trusts it. */
+struct tfix {
+	struct certdir d;
+	sk_tls_ctx *sctx, *cctx;
+	sk_loop *loop;
+	sk_listener *l;
+	struct tsink k;
+	char addr[64];
+};
+static void tfix_start(struct tfix *f)
+{
+	memset(f, 0, sizeof *f);
+	certdir_make(&f->d);
+	f->sctx = server_ctx_files(&f->d, NULL);
+	f->cctx = client_ctx_trusting(&f->d, NULL);
+	f->loop = test_loop();
+	sk_buf_init(&f->k.got, 1u << 20);
+	struct sk_listen_opts lo = {.tls = f->sctx};
+	ASSERT_OK(sk_listen(f->loop, "127.0.0.1:0", &lo, tsink_accept, &f->k, &f->l));
+	snprintf(f->addr, sizeof f->addr, "127.0.0.1:%u", sk_listener_port(f->l));
+}
+static void tfix_stop(struct tfix *f)
+{
+	sk_listener_close(f->l);
+	sk_loop_free(f->loop);
+	sk_buf_free(&f->k.got);
+	sk_tls_ctx_free(f->sctx);
+	sk_tls_ctx_free(f->cctx);
+	certdir_remove(&f->d);
+}
+
 TEST(tls_close_before_handshake_sends)
 {
-	struct certdir d;
-	certdir_make(&d);
-	sk_tls_ctx *sctx = server_ctx_files(&d, NULL);
-	sk_tls_ctx *cctx = client_ctx_trusting(&d, NULL);
-	sk_loop *loop = test_loop();
-	struct tsink k = {0};
-	sk_buf_init(&k.got, 1u << 20);
-	sk_listener *l;
-	struct sk_listen_opts lo = {.tls = sctx};
-	ASSERT_OK(sk_listen(loop, "127.0.0.1:0", &lo, tsink_accept, &k, &l));
-	char addr[64];
-	snprintf(addr, sizeof addr, "127.0.0.1:%u", sk_listener_port(l));
-	struct sk_conn_opts o = {.tls = cctx};
+	struct tfix f;
+	tfix_start(&f);
+	struct sk_conn_opts o = {.tls = f.cctx};
 	struct tearly e = {0};
 	sk_conn *c;
-	ASSERT_OK(sk_connect(loop, addr, &o, &tearly_cbs, &e, &c));
+	ASSERT_OK(sk_connect(f.loop, f.addr, &o, &tearly_cbs, &e, &c));
 	ASSERT_OK(sk_conn_write(c, "sent after the handshake\n", 25));
 	sk_conn_close(c);
-	test_run_until(loop, &e.closed, 10000);
-	test_run_until(loop, &k.closed, 10000);
+	test_run_until(f.loop, &e.closed, 10000);
+	test_run_until(f.loop, &f.k.closed, 10000);
 	ASSERT_EQ(e.err, 0);
 	ASSERT_EQ(e.opened, 0);
-	ASSERT_EQ(k.eof, 1); /* close_notify, not a truncation */
-	ASSERT_EQ(sk_buf_len(&k.got), 25);
-	ASSERT_MEMEQ(sk_buf_data(&k.got), "sent after the handshake\n", 25);
-	sk_listener_close(l);
-	sk_loop_free(loop);
-	sk_buf_free(&k.got);
-	sk_tls_ctx_free(sctx);
-	sk_tls_ctx_free(cctx);
-	certdir_remove(&d);
+	ASSERT_EQ(f.k.eof, 1); /* close_notify, not a truncation */
+	ASSERT_EQ(sk_buf_len(&f.k.got), 25);
+	ASSERT_MEMEQ(sk_buf_data(&f.k.got), "sent after the handshake\n", 25);
+	tfix_stop(&f);
 }
 
 /* sk_conn_write_file under TLS: no sendfile, the file goes through the
  * record layer a record's worth at a time, after the header. */
 TEST(tls_write_file)
 {
-	struct certdir d;
-	certdir_make(&d);
-	sk_tls_ctx *sctx = server_ctx_files(&d, NULL);
-	sk_tls_ctx *cctx = client_ctx_trusting(&d, NULL);
-	sk_loop *loop = test_loop();
 	char path[] = "/tmp/sk-tls-file.XXXXXX";
 	int fd = mkstemp(path);
 	ASSERT(fd >= 0);
@@ -360,32 +372,22 @@ TEST(tls_write_file)
 	for (size_t i = 0; i < sizeof data; i++)
 		data[i] = (uint8_t)(i * 131 + 7);
 	ASSERT_EQ(write(fd, data, sizeof data), (ssize_t)sizeof data);
-	struct tsink k = {0};
-	sk_buf_init(&k.got, 1u << 20);
-	sk_listener *l;
-	struct sk_listen_opts lo = {.tls = sctx};
-	ASSERT_OK(sk_listen(loop, "127.0.0.1:0", &lo, tsink_accept, &k, &l));
-	char addr[64];
-	snprintf(addr, sizeof addr, "127.0.0.1:%u", sk_listener_port(l));
-	struct sk_conn_opts o = {.tls = cctx};
+	struct tfix f;
+	tfix_start(&f);
+	struct sk_conn_opts o = {.tls = f.cctx};
 	struct tearly e = {0};
 	sk_conn *c;
-	ASSERT_OK(sk_connect(loop, addr, &o, &tearly_cbs, &e, &c));
+	ASSERT_OK(sk_connect(f.loop, f.addr, &o, &tearly_cbs, &e, &c));
 	ASSERT_OK(sk_conn_write_file(c, "HDR:", 4, fd, OFF, N));
 	sk_conn_close(c);
-	test_run_until(loop, &k.closed, 10000);
-	ASSERT_EQ(k.eof, 1);
-	ASSERT_EQ(sk_buf_len(&k.got), 4 + N);
-	ASSERT_MEMEQ(sk_buf_data(&k.got), "HDR:", 4);
-	ASSERT_MEMEQ(sk_buf_data(&k.got) + 4, data + OFF, N);
+	test_run_until(f.loop, &f.k.closed, 10000);
+	test_run_until(f.loop, &e.closed, 10000);
+	ASSERT_EQ(f.k.eof, 1);
+	ASSERT_EQ(sk_buf_len(&f.k.got), 4 + N);
+	ASSERT_MEMEQ(sk_buf_data(&f.k.got), "HDR:", 4);
+	ASSERT_MEMEQ(sk_buf_data(&f.k.got) + 4, data + OFF, N);
 	close(fd);
-	test_run_until(loop, &e.closed, 10000);
-	sk_listener_close(l);
-	sk_loop_free(loop);
-	sk_buf_free(&k.got);
-	sk_tls_ctx_free(sctx);
-	sk_tls_ctx_free(cctx);
-	certdir_remove(&d);
+	tfix_stop(&f);
 }
 
 TEST(tls_untrusted_selfsigned)
